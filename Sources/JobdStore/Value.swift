@@ -1,0 +1,67 @@
+/// What a key holds. Collection types are classes so that a command mutates
+/// them in place through the key's entry, without copy-on-write copies.
+public enum Value {
+    case string([UInt8])
+    case list(ListValue)
+
+    /// The name TYPE reports.
+    public var typeName: StaticString {
+        switch self {
+        case .string: "string"
+        case .list: "list"
+        }
+    }
+
+    public var kind: ValueKind {
+        switch self {
+        case .string: .string
+        case .list: .list
+        }
+    }
+}
+
+/// Value types without their payloads (TYPE filters in SCAN, type checks).
+public enum ValueKind: Sendable {
+    case string, list
+
+    public init?(name: UnsafeRawBufferPointer) {
+        if name.elementsEqualIgnoringCase("string") { self = .string }
+        else if name.elementsEqualIgnoringCase("list") { self = .list }
+        else { return nil }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func elementsEqualIgnoringCase(_ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard count == w.count else { return false }
+        for i in 0..<count where (self[i] | 0x20) != (w[i] | 0x20) { return false }
+        return true
+    }
+}
+
+/// One key in a database: its name, value, expiry and bookkeeping.
+public final class KeyEntry {
+    public let key: [UInt8]
+    public var value: Value
+    /// Absolute expiry in Unix milliseconds, or `KeyEntry.persistent`.
+    public internal(set) var expiresAt: Int64 = KeyEntry.persistent
+    /// Last access, in the keyspace's coarse clock (for OBJECT IDLETIME and LRU).
+    public var lastAccess: UInt32 = 0
+
+    let hash: UInt64
+    /// The next entry in the same hash bucket.
+    var next: KeyEntry?
+    /// Position in the database's list of keys with a TTL, or -1.
+    var volatileIndex: Int = -1
+
+    public static let persistent: Int64 = -1
+
+    init(key: [UInt8], hash: UInt64, value: Value) {
+        self.key = key
+        self.hash = hash
+        self.value = value
+    }
+
+    @inline(__always) public var hasExpiry: Bool { expiresAt != KeyEntry.persistent }
+}

@@ -1,0 +1,43 @@
+import CJobdSystem
+import Glibc
+
+/// Plain reads and writes on a file descriptor with the syscall policy applied.
+public enum FileDescriptor {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> IOResult {
+        let n = retryingInterrupts { Glibc.read(fd, buffer, count) }
+        if n > 0 { return .transferred(n) }
+        if n == 0 { return .endOfFile }
+        let err = cjobd_errno()
+        if err == EAGAIN || err == EWOULDBLOCK { return .wouldBlock }
+        return .failed(SystemError("read", errno: err))
+    }
+
+    public static func write(_ fd: Int32, from buffer: UnsafeRawPointer, count: Int) -> IOResult {
+        let n = retryingInterrupts { Glibc.write(fd, buffer, count) }
+        if n >= 0 { return .transferred(n) }
+        let err = cjobd_errno()
+        if err == EAGAIN || err == EWOULDBLOCK { return .wouldBlock }
+        return .failed(SystemError("write", errno: err))
+    }
+
+    /// Writes all of `bytes` to a blocking descriptor (logs, files).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = retryingInterrupts { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            try check("write", n)
+            offset += n
+        }
+    }
+
+    public static func close(_ fd: Int32) {
+        // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+        _ = Glibc.close(fd)
+    }
+
+    public static func setNonBlocking(_ fd: Int32) throws {
+        let flags = fcntl(fd, F_GETFL)
+        try check("fcntl", Int(flags))
+        try check("fcntl", Int(fcntl(fd, F_SETFL, flags | O_NONBLOCK)))
+    }
+}
