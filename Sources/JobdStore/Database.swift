@@ -55,6 +55,7 @@ public final class Database {
         let entry = KeyEntry(key: key, hash: ByteHash.hash(key), value: value)
         entry.lastAccess = keyspace.accessClock
         table.insert(entry)
+        keyspace.onKeyAdded?(self, entry)
         return entry
     }
 

@@ -9,6 +9,8 @@ public final class Keyspace {
     public var now: Int64
     /// A coarse clock (seconds) stamped on keys as they are used.
     public var accessClock: UInt32 = 0
+    /// Called after a key was created (Redis' dbAdd): blocked pops watch for lists.
+    public var onKeyAdded: ((Database, KeyEntry) -> Void)?
     /// Called after a key was deleted because its TTL passed.
     public var onExpire: ((Database, KeyEntry) -> Void)?
     public var expiredKeys = 0

@@ -1,0 +1,113 @@
+import JobdRESP
+import JobdStore
+import JobdSystem
+
+/// Blocking list pops: blocking a client, serving it when a list appears
+/// (right after the command that pushed, so a pipeline sees the same
+/// order as with Redis), and replying null when its timeout passes.
+extension Server {
+    /// Puts the calling client to sleep on `keys` until one holds a list.
+    func block(_ call: Call, keys: [[UInt8]], deadline: Int64, action: BlockedCommand.Action) {
+        let serial = blocking.makeSerial()
+        blocking.block(call.client, BlockedCommand(action: action, keys: keys, database: call.client.databaseIndex,
+                                                   deadline: deadline, serial: serial))
+        if deadline > 0 { timeouts.insert(deadline, BlockTimeout(client: call.client, serial: serial)) }
+    }
+
+    /// The keyspace hook for new keys: a new list may wake blocked clients.
+    func keyAdded(_ db: Database, _ entry: KeyEntry) {
+        if case .list = entry.value { blocking.keyReady(database: db.index, key: entry.key) }
+    }
+
+    /// Serves blocked clients, oldest first, for every key that became ready;
+    /// a BLMOVE may make its destination ready, which is served in turn.
+    func serveReadyKeys() {
+        while blocking.hasReadyKeys {
+            for ref in blocking.takeReadyKeys() {
+                let db = keyspace[ref.database]
+                for client in blocking.waiting(on: ref) {
+                    guard let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
+                          case let .list(list) = entry.value, !list.isEmpty else { break }
+                    guard let command = client.blocked else { continue }
+                    serve(client, command, key: ref.key, entry: entry, list: list, db: db)
+                }
+            }
+        }
+    }
+
+    private func serve(_ client: Client, _ command: BlockedCommand, key: [UInt8], entry: KeyEntry,
+                       list: ListValue, db: Database) {
+        let reply = writer(for: client)
+        switch command.action {
+        case let .pop(end):
+            reply.arrayHeader(2)
+            reply.bulk(key)
+            popOne(list, end) { reply.bulk($0) }
+        case let .popMany(end, count):
+            reply.arrayHeader(2)
+            reply.bulk(key)
+            let n = min(count, list.count)
+            reply.arrayHeader(n)
+            for _ in 0..<n { popOne(list, end) { reply.bulk($0) } }
+        case let .move(from, to, destination):
+            let target = destination.withUnsafeBytes { db.lookup($0) }
+            if let target, case .list = target.value {} else if target != nil {
+                // Redis 7.0 answers the waiter with WRONGTYPE and leaves the source alone.
+                reply.error(Errors.wrongType)
+                finishServing(client)
+                return
+            }
+            guard let element = popOne(list, from, { Array($0) }) else { return }
+            if list.isEmpty { db.remove(entry) }
+            ListCommands.push(element, to: to, key: destination, in: db, existing: target)
+            reply.bulk(element)
+            finishServing(client)
+            return
+        }
+        if list.isEmpty { db.remove(entry) }
+        finishServing(client)
+    }
+
+    @discardableResult
+    private func popOne<R>(_ list: ListValue, _ end: ListEnd, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        end == .head ? list.popFront(body) : list.popBack(body)
+    }
+
+    func finishServing(_ client: Client) {
+        blocking.unblock(client)
+        client.lastInteraction = keyspace.now
+        queueForUnblockedProcessing(client)
+    }
+
+    /// The client's pipelined commands after the blocking one run at the end of this turn.
+    func queueForUnblockedProcessing(_ client: Client) {
+        guard !client.queuedForUnblock else { return }
+        client.queuedForUnblock = true
+        unblockedQueue.append(client)
+    }
+
+    func processUnblockedClients() {
+        while !unblockedQueue.isEmpty {
+            let batch = unblockedQueue
+            unblockedQueue.removeAll()
+            for client in batch {
+                client.queuedForUnblock = false
+                guard !client.closeNow, !client.isBlocked, let input = client.pendingInput else { continue }
+                processInput(client, input)
+                if input.isEmpty && !client.closeNow { client.pendingInput = nil }
+            }
+        }
+    }
+
+    /// Replies null to blocked clients whose timeout has passed.
+    func expireBlockTimeouts() {
+        let now = keyspace.now
+        while let due = timeouts.popDue(now) {
+            guard let client = due.client, !client.closeNow, let command = client.blocked,
+                  command.serial == due.serial else { continue }
+            let reply = writer(for: client)
+            if case .move = command.action { reply.nullBulk() } else { reply.nullArray() }
+            finishServing(client)
+        }
+    }
+}

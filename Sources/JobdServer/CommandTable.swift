@@ -1,0 +1,61 @@
+import JobdRESP
+
+/// Finds a command by name without allocating: an open-addressing table
+/// keyed by a case-insensitive hash of the name bytes.
+final class CommandTable {
+    private(set) var commands: [CommandSpec] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    init(_ specs: [CommandSpec]) {
+        var size = 64
+        while size < specs.count * 4 { size *= 2 }
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+        for spec in specs { add(spec) }
+    }
+
+    private func add(_ spec: CommandSpec) {
+        let bytes = Array(spec.name.utf8)
+        precondition(find(bytes.withUnsafeBytes { CommandTable.hash($0) }, bytes) == nil, "duplicate command \(spec.name)")
+        commands.append(spec)
+        var slot = Int(bytes.withUnsafeBytes { CommandTable.hash($0) }) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(commands.count - 1)
+    }
+
+    /// FNV-1a over the lowercased bytes.
+    @inline(__always)
+    static func hash(_ name: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for byte in name { h = (h ^ UInt32(ASCII.lower(byte))) &* 16_777_619 }
+        return h
+    }
+
+    private func find(_ hash: UInt32, _ name: [UInt8]) -> Int? {
+        name.withUnsafeBytes { find(hash, $0) }
+    }
+
+    @inline(__always)
+    private func find(_ hash: UInt32, _ name: UnsafeRawBufferPointer) -> Int? {
+        var slot = Int(hash) & mask
+        while true {
+            let index = Int(slots[slot])
+            if index < 0 { return nil }
+            if ASCII.equalsIgnoringCase(name, commands[index].nameBytes) { return index }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The command named by `name`, case-insensitive.
+    @inline(__always)
+    func lookup(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        guard name.count <= 64, let index = find(CommandTable.hash(name), name) else { return nil }
+        return commands[index]
+    }
+
+    func lookup(_ name: String) -> CommandSpec? {
+        Array(name.utf8).withUnsafeBytes { lookup($0) }
+    }
+}
+

@@ -1,0 +1,165 @@
+import JobdSystem
+
+/// One configuration directive: its name, default, documentation, whether
+/// CONFIG SET may change it, and how to read and write it.
+struct ConfigDirective: Sendable {
+    let name: String
+    let summary: String
+    let mutable: Bool
+    /// Takes exactly one argument (CONFIG SET passes the value as one string).
+    let get: @Sendable (ServerConfig) -> String
+    let set: @Sendable (ServerConfig, [String]) throws(ConfigError) -> Void
+}
+
+/// The directive table: the single list of what can be configured.
+enum ConfigDirectives {
+    static let all: [ConfigDirective] = [
+        ConfigDirective(
+            name: "bind", summary: "Addresses to listen on (IPv4 and IPv6); '*' means all IPv4.",
+            mutable: false, get: { $0.bind.joined(separator: " ") },
+            set: { config, args throws(ConfigError) in
+                let addresses = args.flatMap { $0.split(separator: " ").map(String.init) }
+                guard !addresses.isEmpty else { throw .message("wrong number of arguments") }
+                config.bind = addresses
+            }),
+        integer("port", "TCP port; 0 disables TCP.", mutable: false, 0...65535, \.port),
+        ConfigDirective(
+            name: "unixsocket", summary: "Path of a unix socket to listen on too; empty disables it.",
+            mutable: false, get: { $0.unixSocket }, set: { config, args throws(ConfigError) in
+                config.unixSocket = try single(args)
+            }),
+        ConfigDirective(
+            name: "unixsocketperm", summary: "Permissions of the unix socket, in octal.",
+            mutable: false, get: { String($0.unixSocketPerm, radix: 8) },
+            set: { config, args throws(ConfigError) in
+                guard let value = Int(try single(args), radix: 8), value >= 0, value <= 0o777 else {
+                    throw .message("argument couldn't be parsed as an octal number")
+                }
+                config.unixSocketPerm = value
+            }),
+        integer("tcp-backlog", "listen(2) backlog.", mutable: false, 0...65535, \.tcpBacklog),
+        integer("tcp-keepalive", "TCP keepalive interval in seconds; 0 disables.", mutable: true, 0...Int(Int32.max), \.tcpKeepalive),
+        integer("timeout", "Close a client after this many idle seconds; 0 never.", mutable: true, 0...Int(Int32.max), \.timeout),
+        boolean("protected-mode", "Without a password, refuse clients that are not on loopback.", \.protectedMode),
+        ConfigDirective(
+            name: "requirepass", summary: "Password clients must send with AUTH; empty means none.",
+            mutable: true, get: { $0.requirePass }, set: { config, args throws(ConfigError) in
+                config.requirePass = try single(args)
+            }),
+        integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),
+        integer("databases", "Number of databases (SELECT 0..n-1).", mutable: false, 1...1_000_000, \.databases),
+        ConfigDirective(
+            name: "dir", summary: "Working directory for data files; created if missing.",
+            mutable: false, get: { $0.dir }, set: { config, args throws(ConfigError) in
+                config.dir = try single(args)
+            }),
+        ConfigDirective(
+            name: "pidfile", summary: "Write the process id to this file; empty means none.",
+            mutable: false, get: { $0.pidFile }, set: { config, args throws(ConfigError) in
+                config.pidFile = try single(args)
+            }),
+        ConfigDirective(
+            name: "loglevel", summary: "debug, verbose, notice or warning.",
+            mutable: true, get: { $0.logLevel.name }, set: { config, args throws(ConfigError) in
+                let text = try single(args).lowercased()
+                guard let level = LogLevel.allCases.first(where: { $0.name == text }) else {
+                    throw .message("argument(s) must be one of the following: debug, verbose, notice, warning")
+                }
+                config.logLevel = level
+            }),
+        ConfigDirective(
+            name: "logfile", summary: "Log to this file instead of stderr; empty means stderr.",
+            mutable: false, get: { $0.logFile }, set: { config, args throws(ConfigError) in
+                config.logFile = try single(args)
+            }),
+        integer("hz", "Background task frequency (expiry, timeouts) per second.", mutable: true, 1...500, \.hz),
+        memory("proto-max-bulk-len", "Largest single argument a client may send.", 1024 * 1024...Int(Int32.max) * 4, \.protoMaxBulkLen),
+        memory("client-query-buffer-limit", "Most unprocessed input held for one client.", 1024 * 1024...Int.max, \.clientQueryBufferLimit),
+        ConfigDirective(
+            name: "client-output-buffer-limit",
+            summary: "<class> <hard> <soft> <soft-seconds>: close a client whose unsent replies pass hard, or stay above soft that long.",
+            mutable: true,
+            get: { config in
+                ClientClass.allCases.map { cls in
+                    let l = config.outputLimits[cls]!
+                    return "\(cls.rawValue) \(l.hardBytes) \(l.softBytes) \(l.softSeconds)"
+                }.joined(separator: " ")
+            },
+            set: { config, args throws(ConfigError) in
+                let words = args.flatMap { $0.split(separator: " ").map(String.init) }
+                guard !words.isEmpty, words.count % 4 == 0 else {
+                    throw .message("Wrong number of arguments in buffer limit configuration.")
+                }
+                var limits = config.outputLimits
+                for i in stride(from: 0, to: words.count, by: 4) {
+                    let name = words[i].lowercased() == "slave" ? "replica" : words[i].lowercased()
+                    guard let cls = ClientClass(rawValue: name) else {
+                        throw .message("Invalid client class specified in buffer limit configuration.")
+                    }
+                    guard let hard = ConfigValues.memory(words[i + 1]), let soft = ConfigValues.memory(words[i + 2]),
+                          let seconds = Int(words[i + 3]), seconds >= 0 else {
+                        throw .message("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+                    }
+                    limits[cls] = OutputBufferLimit(hardBytes: hard, softBytes: soft, softSeconds: seconds)
+                }
+                config.outputLimits = limits
+            }),
+        ConfigDirective(
+            name: "save", summary: "RDB snapshots are not part of jobd; only the empty value is accepted.",
+            mutable: true, get: { _ in "" }, set: { _, args throws(ConfigError) in
+                guard args.allSatisfy(\.isEmpty) else {
+                    throw .message("jobd does not write RDB snapshots; persistence is the append-only log")
+                }
+            }),
+        ConfigDirective(
+            name: "appendonly", summary: "Append-only log. Not available yet in this build: only 'no' is accepted.",
+            mutable: true, get: { ConfigValues.formatYesNo($0.appendOnly) },
+            set: { config, args throws(ConfigError) in
+                if try ConfigValues.yesNo(try single(args)) {
+                    throw .message("appendonly yes is not implemented yet")
+                }
+                config.appendOnly = false
+            }),
+        integer("busy-reply-threshold", "Milliseconds a script may run before BUSY (accepted for compatibility).", mutable: true, 0...Int(Int32.max), \.busyReplyThresholdMillis),
+    ]
+
+    private static let byName: [String: ConfigDirective] = {
+        var table: [String: ConfigDirective] = [:]
+        for directive in all { table[directive.name] = directive }
+        table["lua-time-limit"] = table["busy-reply-threshold"]
+        return table
+    }()
+
+    static func find(_ name: String) -> ConfigDirective? { byName[name.lowercased()] }
+
+    // MARK: Builders
+
+    private static func single(_ args: [String]) throws(ConfigError) -> String {
+        guard args.count == 1 else { throw .message("wrong number of arguments") }
+        return args[0]
+    }
+
+    private static func integer(_ name: String, _ summary: String, mutable: Bool, _ range: ClosedRange<Int>,
+                                _ path: ReferenceWritableKeyPath<ServerConfig, Int> & Sendable) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: mutable, get: { String($0[keyPath: path]) },
+                        set: { config, args throws(ConfigError) in
+                            config[keyPath: path] = try ConfigValues.integer(try single(args), in: range)
+                        })
+    }
+
+    private static func memory(_ name: String, _ summary: String, _ range: ClosedRange<Int>,
+                               _ path: ReferenceWritableKeyPath<ServerConfig, Int> & Sendable) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: true, get: { String($0[keyPath: path]) },
+                        set: { config, args throws(ConfigError) in
+                            config[keyPath: path] = try ConfigValues.memoryValue(try single(args), in: range)
+                        })
+    }
+
+    private static func boolean(_ name: String, _ summary: String,
+                                _ path: ReferenceWritableKeyPath<ServerConfig, Bool> & Sendable) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: true, get: { ConfigValues.formatYesNo($0[keyPath: path]) },
+                        set: { config, args throws(ConfigError) in
+                            config[keyPath: path] = try ConfigValues.yesNo(try single(args))
+                        })
+    }
+}

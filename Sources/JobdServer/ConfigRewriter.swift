@@ -1,0 +1,55 @@
+import JobdSystem
+import Glibc
+
+/// CONFIG REWRITE: updates directive lines in the config file in place,
+/// keeps comments and order, appends settings that differ from defaults,
+/// and replaces the file atomically (write a temp file, fsync, rename).
+enum ConfigRewriter {
+    struct RewriteError: Error, CustomStringConvertible { let description: String }
+
+    static func rewrite(path: String, config: ServerConfig) throws {
+        let original = (try? readFile(path)) ?? ""
+        let defaults = ServerConfig()
+        var written = Set<String>()
+        var lines: [String] = []
+        for line in original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            guard !trimmed.hasPrefix("#"), let name = trimmed.split(separator: " ").first.map({ $0.lowercased() }),
+                  let directive = ConfigDirectives.find(name) else {
+                lines.append(line)
+                continue
+            }
+            if written.insert(directive.name).inserted {
+                lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
+            }
+        }
+        for directive in ConfigDirectives.all where !written.contains(directive.name) {
+            let value = directive.get(config)
+            if value != directive.get(defaults) { lines.append("\(directive.name) \(ConfigLoader.quote(value))") }
+        }
+        var text = lines.joined(separator: "\n")
+        if !text.hasSuffix("\n") { text += "\n" }
+        let temporary = path + ".tmp-rewrite"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RewriteError(description: "cannot open \(temporary)") }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)
+        try bytes.withUnsafeMutableBytes { try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }
+        fsync(fd)
+        guard rename(temporary, path) == 0 else { throw RewriteError(description: "cannot rename \(temporary)") }
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 65536) }
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

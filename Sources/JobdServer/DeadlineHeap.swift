@@ -1,0 +1,41 @@
+/// A min-heap of deadlines: blocked-client timeouts today, job delays and
+/// leases later. Cancelled entries are left in place and skipped when they
+/// surface (the owner checks a serial number), which keeps removal O(1).
+struct DeadlineHeap<Payload> {
+    private var items: [(deadline: Int64, payload: Payload)] = []
+
+    var isEmpty: Bool { items.isEmpty }
+    var count: Int { items.count }
+    var nextDeadline: Int64? { items.first?.deadline }
+
+    mutating func insert(_ deadline: Int64, _ payload: Payload) {
+        items.append((deadline, payload))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if items[parent].deadline <= items[i].deadline { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    /// Removes and returns the earliest entry if its deadline is at or before `now`.
+    mutating func popDue(_ now: Int64) -> Payload? {
+        guard let first = items.first, first.deadline <= now else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let left = 2 * i + 1, right = left + 1
+                var smallest = i
+                if left < items.count && items[left].deadline < items[smallest].deadline { smallest = left }
+                if right < items.count && items[right].deadline < items[smallest].deadline { smallest = right }
+                if smallest == i { break }
+                items.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+        return first.payload
+    }
+}

@@ -1,0 +1,202 @@
+import JobdRESP
+import JobdStore
+import JobdSystem
+
+/// The engine: owns the keyspace and every client, and runs the epoll loop
+/// on one thread. A turn of the loop reads and executes what clients sent,
+/// serves clients blocked on keys that became ready, runs due timers, then
+/// writes each client's replies with one write(2).
+public final class Server {
+    public let config: ServerConfig
+    public let keyspace: Keyspace
+    let commands: CommandTable
+    let epoll: Epoll
+    let signals: ShutdownSignals?
+    /// Wakes the loop from other threads (AOF and workers, later).
+    let wakeup: EventFD
+
+    var listeners: [Listener] = []
+    var clientsByFD: [Client?] = []
+    var clientCount = 0
+    var nextClientID: Int64 = 1
+    /// Clients with replies to write at the end of this turn.
+    var writeQueue: [Client] = []
+    /// Clients unblocked this turn whose buffered commands must run.
+    var unblockedQueue: [Client] = []
+    /// Input is read here first; only partial commands get a buffer of their own.
+    let sharedInput = ByteBuffer(capacity: 64 * 1024)
+    let outputPool = BufferPool()
+    let blocking = BlockingRegistry()
+    var timeouts = DeadlineHeap<BlockTimeout>()
+    var stats = Stats()
+
+    let startedAtMillis: Int64
+    let startedAtMonotonic: Int64
+    let runID: String
+    var nextCronAt: Int64 = 0
+    var cronCount = 0
+    public private(set) var isRunning = true
+    var shutdownRequested = false
+    var peakMemory = 0
+    var requestLimits: RequestLimits
+    /// The config file the server was started with, for INFO.
+    public var configFile = ""
+
+    struct Listener {
+        let fd: Int32
+        let description: String
+    }
+
+    struct BlockTimeout {
+        weak var client: Client?
+        let serial: UInt64
+    }
+
+    static let listenerToken: UInt64 = 1 << 62
+    static let signalToken: UInt64 = 1 << 61
+    static let wakeToken: UInt64 = 1 << 60
+
+    /// Creates the server and opens its listeners; throws if a port cannot be bound.
+    public init(config: ServerConfig, handleSignals: Bool = true) throws {
+        self.config = config
+        keyspace = Keyspace(databaseCount: config.databases)
+        commands = CommandTable(CommandRegistry.all)
+        epoll = try Epoll()
+        signals = handleSignals ? try ShutdownSignals() : nil
+        wakeup = try EventFD()
+        startedAtMillis = Clock.wallMillis()
+        startedAtMonotonic = Clock.monotonicNanos()
+        var generator = SystemRandomNumberGenerator()
+        runID = (0..<40).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        requestLimits = RequestLimits()
+        requestLimits.maxBulkLength = config.protoMaxBulkLen
+        ShutdownSignals.ignoreBrokenPipe()
+
+        keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
+        try openListeners()
+        if let signals { try epoll.add(signals.fd, token: Server.signalToken, interest: .readable) }
+        try epoll.add(wakeup.fd, token: Server.wakeToken, interest: .readable)
+        stats.lastSampleTime = startedAtMillis
+    }
+
+    private func openListeners() throws {
+        if config.port != 0 {
+            for address in config.bind {
+                let fd = try Socket.listenTCP(host: address, port: config.port, backlog: Int32(config.tcpBacklog))
+                try addListener(fd, "\(address):\(config.port)")
+            }
+        }
+        if !config.unixSocket.isEmpty {
+            let fd = try Socket.listenUnix(path: config.unixSocket, mode: mode_t(config.unixSocketPerm),
+                                           backlog: Int32(config.tcpBacklog))
+            try addListener(fd, config.unixSocket)
+        }
+    }
+
+    private func addListener(_ fd: Int32, _ description: String) throws {
+        try epoll.add(fd, token: Server.listenerToken | UInt64(listeners.count), interest: .readable)
+        listeners.append(Listener(fd: fd, description: description))
+    }
+
+    public var listeningDescriptions: [String] { listeners.map(\.description) }
+
+    /// The TCP port actually bound (useful with `port 0`... which disables TCP; kept for tests).
+    public var uptimeSeconds: Int64 { (Clock.monotonicNanos() - startedAtMonotonic) / 1_000_000_000 }
+
+    // MARK: The loop
+
+    /// Runs until SHUTDOWN or a termination signal. Call on the engine thread.
+    public func run() {
+        nextCronAt = Clock.monotonicNanos()
+        while isRunning {
+            let timeout = loopTimeoutMillis()
+            epoll.wait(timeoutMillis: timeout) { event in
+                handle(event)
+            }
+            afterEvents()
+        }
+        closeEverything()
+    }
+
+    /// Runs one turn of the loop with a zero timeout (tests drive the server this way).
+    public func runOnce(timeoutMillis: Int32 = 0) {
+        epoll.wait(timeoutMillis: timeoutMillis) { event in handle(event) }
+        afterEvents()
+    }
+
+    private func handle(_ event: Epoll.Event) {
+        keyspace.now = Clock.wallMillis()
+        let token = event.token
+        if token & Server.listenerToken != 0 {
+            acceptClients(from: listeners[Int(token & 0xFFFF)].fd)
+        } else if token == Server.signalToken {
+            handleSignals()
+        } else if token == Server.wakeToken {
+            wakeup.drain()
+        } else {
+            let fd = Int(token & 0xFFFF_FFFF)
+            guard fd < clientsByFD.count, let client = clientsByFD[fd],
+                  UInt32(truncatingIfNeeded: client.id) == UInt32(truncatingIfNeeded: token >> 32),
+                  !client.closeNow else { return }
+            if event.writable {
+                writeOutput(client)
+                if client.closeNow { return }
+            }
+            if event.readable || event.hangup { readFromClient(client) }
+        }
+    }
+
+    /// What every turn does after handling events (Redis' beforeSleep).
+    private func afterEvents() {
+        keyspace.now = Clock.wallMillis()
+        expireBlockTimeouts()
+        if Clock.monotonicNanos() >= nextCronAt { cron() }
+        processUnblockedClients()
+        flushWrites()
+        if shutdownRequested { isRunning = false }
+    }
+
+    private func loopTimeoutMillis() -> Int32 {
+        if !unblockedQueue.isEmpty || shutdownRequested { return 0 }
+        let nowNanos = Clock.monotonicNanos()
+        var timeout = max(0, (nextCronAt - nowNanos) / 1_000_000 + 1)
+        if let deadline = timeouts.nextDeadline {
+            timeout = min(timeout, max(0, deadline - Clock.wallMillis()))
+        }
+        return Int32(min(timeout, 1000))
+    }
+
+    private func handleSignals() {
+        guard let signals else { return }
+        for signal in signals.drain() {
+            switch signal {
+            case .terminate, .interrupt:
+                Log.warning("Received \(signal == .terminate ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+                requestShutdown()
+            case .hangup:
+                Log.notice("Received SIGHUP; configuration reload is not supported yet, ignoring")
+            }
+        }
+    }
+
+    /// Stops accepting and ends the loop after this turn's replies are written.
+    func requestShutdown() {
+        guard !shutdownRequested else { return }
+        shutdownRequested = true
+        for listener in listeners {
+            epoll.remove(listener.fd)
+            FileDescriptor.close(listener.fd)
+        }
+        listeners.removeAll()
+        if !config.unixSocket.isEmpty { unlink(config.unixSocket) }
+    }
+
+    private func closeEverything() {
+        for case let client? in clientsByFD { closeClient(client) }
+        for listener in listeners { FileDescriptor.close(listener.fd) }
+        listeners.removeAll()
+        Log.notice("jobd is now ready to exit, bye bye...")
+    }
+}
+
+import Glibc

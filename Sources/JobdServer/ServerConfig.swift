@@ -1,0 +1,63 @@
+import JobdSystem
+
+/// Per-class output buffer limits (client-output-buffer-limit).
+public struct OutputBufferLimit: Equatable, Sendable {
+    public var hardBytes: Int
+    public var softBytes: Int
+    public var softSeconds: Int
+
+    public init(hardBytes: Int, softBytes: Int, softSeconds: Int) {
+        self.hardBytes = hardBytes
+        self.softBytes = softBytes
+        self.softSeconds = softSeconds
+    }
+}
+
+/// Client classes that have their own output buffer limits.
+public enum ClientClass: String, CaseIterable, Sendable {
+    case normal, replica, pubsub
+}
+
+/// Every setting of the server, with jobd's defaults. The directive table
+/// (`ConfigDirectives`) is the only way these are read from files, flags
+/// and CONFIG SET, so names, parsing and errors are in one place.
+public final class ServerConfig {
+    public var bind = ["127.0.0.1", "::1"]
+    public var port = 6379
+    public var unixSocket = ""
+    public var unixSocketPerm = 0
+    public var tcpBacklog = 511
+    public var tcpKeepalive = 300
+    public var timeout = 0
+    public var protectedMode = true
+    public var requirePass = ""
+    public var maxClients = 10000
+    public var databases = 16
+    public var dir = "./data"
+    public var pidFile = ""
+    public var logLevel = LogLevel.notice
+    public var logFile = ""
+    public var hz = 10
+    public var protoMaxBulkLen = 512 * 1024 * 1024
+    public var clientQueryBufferLimit = 1024 * 1024 * 1024
+    /// Unlike Redis (no limit for normal clients by default), jobd bounds a
+    /// client that stops reading its replies.
+    public var outputLimits: [ClientClass: OutputBufferLimit] = [
+        .normal: OutputBufferLimit(hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60),
+        .replica: OutputBufferLimit(hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60),
+        .pubsub: OutputBufferLimit(hardBytes: 32 * 1024 * 1024, softBytes: 8 * 1024 * 1024, softSeconds: 60),
+    ]
+    public var appendOnly = false
+    public var busyReplyThresholdMillis = 5000
+
+    public init() {}
+
+    /// An independent copy (CONFIG SET validates changes on one first).
+    func copy() -> ServerConfig {
+        let other = ServerConfig()
+        for directive in ConfigDirectives.all {
+            try? directive.set(other, [directive.get(self)])
+        }
+        return other
+    }
+}

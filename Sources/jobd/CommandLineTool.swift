@@ -1,0 +1,97 @@
+import JobdServer
+import JobdSystem
+import Glibc
+
+enum CommandLineTool {
+    static let usage = """
+    jobd \(JobdVersion.text): a job server that speaks the Redis protocol.
+
+    Usage:
+      jobd serve [CONFIG-FILE] [--config FILE] [--DIRECTIVE VALUE ...]
+          Run the server. Every directive of the config file can also be
+          given as a flag (--port 6380 --dir /var/lib/jobd); flags override
+          the file. With no arguments: port 6379 on 127.0.0.1 and ::1,
+          data in ./data.
+      jobd version
+          Print the version.
+      jobd help
+          Print this text.
+
+    Examples:
+      jobd serve --port 6380 --loglevel verbose
+      jobd serve /etc/jobd/jobd.conf
+      redis-cli -p 6380 LPUSH emails '{"to":"a@b.c"}'
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let command = arguments.first else { return serve([]) }
+        switch command {
+        case "serve": return serve(Array(arguments.dropFirst()))
+        case "version", "--version", "-v":
+            print("jobd \(JobdVersion.text) (Redis protocol \(JobdVersion.redisCompatible))")
+            return 0
+        case "help", "--help", "-h":
+            print(usage)
+            return 0
+        default:
+            if command.hasPrefix("--") { return serve(arguments) }
+            printError("jobd: unknown command '\(command)'\n\n\(usage)")
+            return 2
+        }
+    }
+
+    static func serve(_ arguments: [String]) -> Int32 {
+        let config = ServerConfig()
+        var flags = arguments
+        var configFile = ""
+        if let first = flags.first, !first.hasPrefix("--") {
+            configFile = first
+            flags.removeFirst()
+        }
+        if let index = flags.firstIndex(of: "--config") {
+            guard index + 1 < flags.count else {
+                printError("jobd: --config needs a file name")
+                return 1
+            }
+            configFile = flags[index + 1]
+            flags.removeSubrange(index...(index + 1))
+        }
+        do {
+            if !configFile.isEmpty {
+                guard let text = readTextFile(configFile) else {
+                    printError("Fatal error, can't open config file '\(configFile)': \(String(cString: strerror(errno)))")
+                    return 1
+                }
+                try ConfigLoader.apply(text, source: "the configuration file '\(configFile)'", to: config)
+            }
+            if let stray = flags.first(where: { !$0.hasPrefix("--") }), flags.first == stray {
+                printError("jobd: expected --directive, got '\(stray)'")
+                return 1
+            }
+            try ConfigLoader.apply(ConfigLoader.flagsToText(flags), source: "the command line", to: config)
+        } catch {
+            printError(error.description)
+            return 1
+        }
+        return ServeCommand.start(config: config, configFile: configFile)
+    }
+
+    static func readTextFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 65536) }
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func printError(_ text: String) {
+        var line = Array((text + "\n").utf8)
+        line.withUnsafeMutableBytes { _ = try? FileDescriptor.writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
+}
