@@ -83,7 +83,14 @@ public final class RequestParser {
     @inline(__always)
     public func finishCommand(_ buffer: ByteBuffer) {
         buffer.consume(position)
-        reset()
+        mode = .start
+        position = 0
+        multibulkRemaining = 0
+        bulkLength = -1
+        inlineScanned = 0
+        // Give back what a huge command needed, but not on every command.
+        if argumentCount > 1024 { releaseLargeState() }
+        argumentCount = 0
     }
 
     /// Forgets any partial command (the connection is closing or resetting).
@@ -94,6 +101,10 @@ public final class RequestParser {
         bulkLength = -1
         inlineScanned = 0
         argumentCount = 0
+        releaseLargeState()
+    }
+
+    private func releaseLargeState() {
         if sliceCapacity > 1024 {
             slices.deallocate()
             sliceCapacity = 16

@@ -58,9 +58,10 @@ extension Server {
                 return
             }
             guard let element = popOne(list, from, { Array($0) }) else { return }
-            if list.isEmpty { db.remove(entry) }
+            // Push before deleting: source and destination may be the same list.
             ListCommands.push(element, to: to, key: destination, in: db, existing: target)
             reply.bulk(element)
+            if list.isEmpty && entry !== target { db.remove(entry) }
             finishServing(client)
             return
         }

@@ -53,8 +53,14 @@ extension Server {
 
     @inline(__always)
     func token(for client: Client) -> UInt64 {
-        UInt64(UInt32(client.fd)) | UInt64(UInt32(truncatingIfNeeded: client.id)) << 32
+        UInt64(UInt32(client.fd)) | Server.tokenTag(client.id) << 32
     }
+
+    /// 28 bits of the client id go into its epoll token, so that a stale
+    /// event for a reused descriptor is recognised and the top bits stay
+    /// free for the listener, signal and wakeup tokens.
+    @inline(__always)
+    static func tokenTag(_ id: Int64) -> UInt64 { UInt64(truncatingIfNeeded: id) & 0x0FFF_FFFF }
 
     // MARK: Reading
 
@@ -159,10 +165,14 @@ extension Server {
     }
 
     /// Closes clients whose unsent replies pass the configured limits.
+    @inline(__always)
     func checkOutputLimits(_ client: Client) {
-        guard let out = client.output else { return }
-        let limit = config.outputLimits[.normal]!
-        let size = out.readableCount
+        guard let out = client.output, out.readableCount >= outputLimitCheckFloor || client.softLimitSince != 0 else { return }
+        enforceOutputLimits(client, size: out.readableCount)
+    }
+
+    private func enforceOutputLimits(_ client: Client, size: Int) {
+        let limit = normalOutputLimit
         var over = limit.hardBytes > 0 && size >= limit.hardBytes
         if !over && limit.softBytes > 0 && size >= limit.softBytes {
             if client.softLimitSince == 0 {

@@ -39,6 +39,10 @@ public final class Server {
     var shutdownRequested = false
     var peakMemory = 0
     var requestLimits: RequestLimits
+    /// client-output-buffer-limit normal, copied out of the config for the hot path.
+    var normalOutputLimit: OutputBufferLimit
+    /// Outputs smaller than this cannot be over any limit (skips the check).
+    var outputLimitCheckFloor: Int
     /// The config file the server was started with, for INFO.
     public var configFile = ""
 
@@ -70,6 +74,8 @@ public final class Server {
         runID = (0..<40).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         requestLimits = RequestLimits()
         requestLimits.maxBulkLength = config.protoMaxBulkLen
+        normalOutputLimit = config.outputLimits[.normal]!
+        outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         ShutdownSignals.ignoreBrokenPipe()
 
         keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
@@ -96,6 +102,11 @@ public final class Server {
     private func addListener(_ fd: Int32, _ description: String) throws {
         try epoll.add(fd, token: Server.listenerToken | UInt64(listeners.count), interest: .readable)
         listeners.append(Listener(fd: fd, description: description))
+    }
+
+    static func checkFloor(_ limit: OutputBufferLimit) -> Int {
+        let limits = [limit.hardBytes, limit.softBytes].filter { $0 > 0 }
+        return limits.min() ?? Int.max
     }
 
     public var listeningDescriptions: [String] { listeners.map(\.description) }
@@ -136,7 +147,7 @@ public final class Server {
         } else {
             let fd = Int(token & 0xFFFF_FFFF)
             guard fd < clientsByFD.count, let client = clientsByFD[fd],
-                  UInt32(truncatingIfNeeded: client.id) == UInt32(truncatingIfNeeded: token >> 32),
+                  Server.tokenTag(client.id) == token >> 32,
                   !client.closeNow else { return }
             if event.writable {
                 writeOutput(client)

@@ -38,6 +38,8 @@ extension Server {
     func configChanged() {
         Log.level = config.logLevel
         requestLimits.maxBulkLength = config.protoMaxBulkLen
+        normalOutputLimit = config.outputLimits[.normal]!
+        outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         for case let client? in clientsByFD { client.parser.limits.maxBulkLength = config.protoMaxBulkLen }
     }
 
