@@ -7,7 +7,9 @@ extension Server {
     func acceptClients(from listener: Int32) {
         // Bounded per turn so a connection storm cannot starve existing clients.
         for _ in 0..<256 {
-            guard let (fd, peer) = Socket.accept(listener) else { return }
+            guard let (fd, accepted) = Socket.accept(listener) else { return }
+            var peer = accepted
+            if peer.isUnix { peer.host = config.unixSocket }  // Redis shows the socket path
             stats.connectionsReceived += 1
             let now = Clock.wallMillis()
             if clientCount >= config.maxClients {
@@ -22,7 +24,8 @@ extension Server {
                 Socket.setNoDelay(fd)
                 Socket.setKeepAlive(fd, intervalSeconds: Int32(config.tcpKeepalive))
             }
-            let client = Client(id: nextClientID, fd: fd, peer: peer, local: Socket.localAddress(fd), now: now,
+            let local = peer.isUnix ? peer : Socket.localAddress(fd)
+            let client = Client(id: nextClientID, fd: fd, peer: peer, local: local, now: now,
                                 authenticated: config.requirePass.isEmpty, limits: requestLimits)
             nextClientID += 1
             do {
