@@ -110,12 +110,12 @@ enum ListCommands {
 
     static func parseMultiPop(_ call: Call, numkeysIndex: Int) -> MultiPop? {
         guard let numkeys = call.integer(numkeysIndex, in: 1...Int64.max, orReply: "ERR numkeys should be greater than 0") else { return nil }
-        let whereIndex = Int64(numkeysIndex) + numkeys + 1
-        guard whereIndex < Int64(call.count) else {
+        // Compare before adding, so a huge numkeys cannot overflow.
+        guard numkeys < Int64(call.count - numkeysIndex - 1) else {
             call.syntaxError()
             return nil
         }
-        let w = Int(whereIndex)
+        let w = numkeysIndex + Int(numkeys) + 1
         let end: ListEnd
         if call.args.matches(w, "LEFT") { end = .head } else if call.args.matches(w, "RIGHT") { end = .tail } else {
             call.syntaxError()

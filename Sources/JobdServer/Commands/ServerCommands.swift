@@ -61,7 +61,7 @@ enum ServerCommands {
     // MARK: DEBUG
 
     static func debugSleep(_ call: Call) {
-        guard let seconds = Numbers.parseDouble(call.args[2]), seconds >= 0 else {
+        guard let seconds = Numbers.parseDouble(call.args[2]), seconds >= 0, seconds < 1e9 else {
             return call.reply.error(Errors.notFloat)
         }
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))

@@ -293,7 +293,7 @@ enum StringCommands {
         let limit = Int64(call.server.config.protoMaxBulkLen)
         guard let entry = db.lookup(call.args[1]) else {
             if value.isEmpty { return call.reply.integer(0) }
-            if offset + Int64(value.count) > limit { return call.reply.error(Errors.tooBig) }
+            if offset > limit - Int64(value.count) { return call.reply.error(Errors.tooBig) }
             var bytes = [UInt8](repeating: 0, count: Int(offset) + value.count)
             bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: value.baseAddress!, byteCount: value.count) }
             db.add(call.args[1], .string(bytes))
@@ -301,7 +301,7 @@ enum StringCommands {
         }
         guard case var .string(bytes) = entry.value else { return call.wrongType() }
         if value.isEmpty { return call.reply.integer(bytes.count) }
-        if offset + Int64(value.count) > limit { return call.reply.error(Errors.tooBig) }
+        if offset > limit - Int64(value.count) { return call.reply.error(Errors.tooBig) }
         entry.value = .string([])
         let end = Int(offset) + value.count
         if bytes.count < end { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
