@@ -104,10 +104,9 @@ extension Server {
     func expireBlockTimeouts() {
         let now = keyspace.now
         while let due = timeouts.popDue(now) {
-            guard let client = due.client, !client.closeNow, let command = client.blocked,
-                  command.serial == due.serial else { continue }
-            let reply = writer(for: client)
-            if case .move = command.action { reply.nullBulk() } else { reply.nullArray() }
+            guard let client = due.client, !client.closeNow, client.blocked?.serial == due.serial else { continue }
+            // Redis 7.0 answers every timed-out list wait, BLMOVE included, with a null array.
+            writer(for: client).nullArray()
             finishServing(client)
         }
     }

@@ -156,14 +156,12 @@ enum ClientCommands {
                 return call.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
             }
         }
-        guard let target = call.server.client(withID: id), let command = target.blocked else {
+        guard let target = call.server.client(withID: id), target.isBlocked else {
             return call.reply.integer(0)
         }
         let reply = call.server.writer(for: target)
         if asError {
             reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-        } else if case .move = command.action {
-            reply.nullBulk()
         } else {
             reply.nullArray()
         }
