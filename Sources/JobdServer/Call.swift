@@ -36,6 +36,16 @@ struct Call {
         return value
     }
 
+    /// Argument `index` as a 32-bit integer (Redis' getIntFromObjectOrReply).
+    func int32(_ index: Int) -> Int64? {
+        guard let value = integer(index) else { return nil }
+        guard value >= Int64(Int32.min) && value <= Int64(Int32.max) else {
+            reply.error("ERR value is out of range, value must between -2147483648 and 2147483647")
+            return nil
+        }
+        return value
+    }
+
     /// A blocking timeout in seconds (float), as an absolute deadline in ms (0 = forever).
     func blockingDeadline(_ index: Int) -> Int64? {
         switch Numbers.parseTimeoutSeconds(args[index]) {

@@ -28,7 +28,7 @@ def wait_for_port(port, proc, what, timeout=15):
             raise RuntimeError('%s exited with %s before listening' % (what, proc.returncode))
         try:
             c = Conn(port, timeout=1)
-            if c.cmd('PING') == ('+', 'PONG'):
+            if c.cmd('PING') in (('+', 'PONG'), ('-', 'NOAUTH Authentication required.')):
                 c.close()
                 return
         except OSError:

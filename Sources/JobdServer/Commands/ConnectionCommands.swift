@@ -17,7 +17,7 @@ enum ConnectionCommands {
     }
 
     static func select(_ call: Call) {
-        guard let index = call.integer(1, in: Int64(Int32.min)...Int64(Int32.max), orReply: Errors.notInteger) else { return }
+        guard let index = call.int32(1) else { return }
         guard index >= 0 && index < Int64(call.server.keyspace.databases.count) else {
             return call.reply.error("ERR DB index is out of range")
         }
