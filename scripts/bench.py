@@ -1,0 +1,175 @@
+"""The side-by-side benchmark runner behind scripts/bench.
+
+Each section starts the servers it compares on free loopback ports, runs
+the same load against each, alternating servers between runs so drift on a
+noisy machine hits both alike, and reports the median of the runs and the
+ratio jobd / reference. Sections: redis (redis-benchmark SET GET LPUSH RPOP).
+"""
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port, proc, name):
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit('%s exited before it was ready' % name)
+        out = subprocess.run(['redis-cli', '-p', str(port), 'PING'], capture_output=True, text=True)
+        if out.stdout.strip() == 'PONG':
+            return
+        time.sleep(0.1)
+    sys.exit('%s did not answer PING' % name)
+
+
+class Servers:
+    """jobd and redis-server with persistence off, stopped at exit."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix='jobd-bench-')
+        self.procs = []
+
+    def jobd(self, *flags):
+        port = free_port()
+        proc = subprocess.Popen([os.environ['JOBD_BIN'], 'serve', '--port', str(port), '--bind', '127.0.0.1',
+                                 '--dir', os.path.join(self.dir, 'jobd-%d' % port), '--appendonly', 'no',
+                                 *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_ready(port, proc, 'jobd')
+        return port
+
+    def redis(self, *flags):
+        port = free_port()
+        proc = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                                 '--appendonly', 'no', '--daemonize', 'no', *flags],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_ready(port, proc, 'redis-server')
+        return port
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def redis_benchmark(port, test, requests, clients, pipeline):
+    """Requests per second from one redis-benchmark run (its --csv output)."""
+    out = subprocess.run(['redis-benchmark', '-p', str(port), '-t', test, '-n', str(requests), '-c', str(clients),
+                          '-P', str(pipeline), '--csv'], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0 or 'rror' in out.stderr:
+        sys.exit('redis-benchmark failed against port %d: %s' % (port, out.stderr.strip()))
+    for line in out.stdout.splitlines():
+        fields = [f.strip('"') for f in line.split('","')]
+        if fields and fields[0].upper().startswith(test.upper()):
+            return float(fields[1])
+    sys.exit('no result for %s in: %s' % (test, out.stdout))
+
+
+def ratio_table(title, rows, columns):
+    """rows: [(label..., mine, reference)] -> text table lines."""
+    head = columns + ['jobd', 'redis', 'ratio']
+    body = [[*labels, '{:,.0f}'.format(a), '{:,.0f}'.format(b), '%.2fx' % (a / b)] for *labels, a, b in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    fmt = '  '.join('{:<%d}' % w for w in widths)
+    return [title, fmt.format(*head)] + [fmt.format(*r) for r in body]
+
+
+def markdown_table(title, rows, columns):
+    head = columns + ['jobd', 'redis-server', 'ratio']
+    lines = ['**%s**' % title, '', '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for *labels, a, b in rows:
+        lines.append('| ' + ' | '.join([*map(str, labels), '{:,.0f}'.format(a), '{:,.0f}'.format(b),
+                                        '%.2fx' % (a / b)]) + ' |')
+    return lines
+
+
+def section_redis(args, servers, report):
+    """redis-benchmark SET GET LPUSH RPOP at -c 50, -P 1 and -P 16."""
+    jobd, redis = servers.jobd(), servers.redis()
+    runs = args.runs
+    sizes = {1: args.requests_p1, 16: args.requests_p16}
+    rows = []
+    for pipeline in (1, 16):
+        for test in ('SET', 'GET', 'LPUSH', 'RPOP'):
+            samples = {jobd: [], redis: []}
+            for run in range(runs):
+                # Alternate which server goes first so machine drift affects both alike.
+                order = (jobd, redis) if run % 2 == 0 else (redis, jobd)
+                for port in order:
+                    if test == 'RPOP':
+                        # RPOP must never hit an empty list: refill the list redis-benchmark uses.
+                        redis_benchmark(port, 'lpush', sizes[pipeline], 50, 16)
+                    samples[port].append(redis_benchmark(port, test.lower(), sizes[pipeline], 50, pipeline))
+            a, b = statistics.median(samples[jobd]), statistics.median(samples[redis])
+            rows.append((test, pipeline, a, b))
+            print('  %-5s -P %-2d jobd %12s  redis %12s  (%s)' % (
+                test, pipeline, '{:,.0f}'.format(a), '{:,.0f}'.format(b),
+                ', '.join('{:,.0f}/{:,.0f}'.format(x, y) for x, y in zip(samples[jobd], samples[redis]))),
+                flush=True)
+    title = 'jobd vs redis-server %s: redis-benchmark -c 50, requests/s, median of %d runs' % (
+        redis_version(), runs)
+    report(title, rows, ['test', 'pipeline'])
+
+
+def redis_version():
+    out = subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout
+    return out.split('v=')[1].split()[0] if 'v=' in out else '?'
+
+
+SECTIONS = {'redis': section_redis}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--only', choices=sorted(SECTIONS), action='append')
+    parser.add_argument('--runs', type=int, default=int(os.environ.get('BENCH_RUNS', '5')))
+    parser.add_argument('--requests-p1', type=int, default=int(os.environ.get('BENCH_REQUESTS_P1', '200000')))
+    parser.add_argument('--requests-p16', type=int, default=int(os.environ.get('BENCH_REQUESTS_P16', '2000000')))
+    args = parser.parse_args()
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
+    print('machine: %d cores, %s, %s' % (os.cpu_count(), cpu, platform.platform()))
+    print('jobd: %s' % subprocess.run([os.environ['JOBD_BIN'], 'version'], capture_output=True, text=True).stdout.strip())
+    print('redis-server: %s' % redis_version(), flush=True)
+    tables = []
+
+    def report(title, rows, columns):
+        tables.append((title, rows, columns))
+
+    for name in args.only or list(SECTIONS):
+        servers = Servers()
+        try:
+            print('\n== %s' % name, flush=True)
+            SECTIONS[name](args, servers, report)
+        finally:
+            servers.stop()
+    print()
+    for title, rows, columns in tables:
+        print('\n'.join(ratio_table(title, rows, columns)))
+        print()
+    if os.environ.get('BENCH_MARKDOWN'):
+        with open(os.environ['BENCH_MARKDOWN'], 'w') as f:
+            for title, rows, columns in tables:
+                f.write('\n'.join(markdown_table(title, rows, columns)) + '\n\n')
+
+
+if __name__ == '__main__':
+    main()
