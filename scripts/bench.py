@@ -41,6 +41,13 @@ class Servers:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix='jobd-bench-')
         self.procs = []
+        self.pids = {}
+
+    def cpu_seconds(self, port):
+        """User + system CPU time the server on `port` has used so far."""
+        with open('/proc/%d/stat' % self.pids[port]) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
     def jobd(self, *flags):
         port = free_port()
@@ -48,6 +55,7 @@ class Servers:
                                  '--dir', os.path.join(self.dir, 'jobd-%d' % port), '--appendonly', 'no',
                                  *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)
+        self.pids[port] = proc.pid
         wait_ready(port, proc, 'jobd')
         return port
 
@@ -57,6 +65,7 @@ class Servers:
                                  '--appendonly', 'no', '--daemonize', 'no', *flags],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)
+        self.pids[port] = proc.pid
         wait_ready(port, proc, 'redis-server')
         return port
 
@@ -84,33 +93,43 @@ def redis_benchmark(port, test, requests, clients, pipeline):
     sys.exit('no result for %s in: %s' % (test, out.stdout))
 
 
-def ratio_table(title, rows, columns):
+def number(x):
+    return '{:,.0f}'.format(x) if x >= 100 else '%.3f' % x
+
+
+def ratio(a, b, inverse):
+    return '%.2fx' % ((b / a) if inverse else (a / b)) if a and b else '-'
+
+
+def ratio_table(title, rows, columns, inverse=False):
     """rows: [(label..., mine, reference)] -> text table lines."""
     head = columns + ['jobd', 'redis', 'ratio']
-    body = [[*labels, '{:,.0f}'.format(a), '{:,.0f}'.format(b), '%.2fx' % (a / b)] for *labels, a, b in rows]
+    body = [[*labels, number(a), number(b), ratio(a, b, inverse)] for *labels, a, b in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     fmt = '  '.join('{:<%d}' % w for w in widths)
     return [title, fmt.format(*head)] + [fmt.format(*r) for r in body]
 
 
-def markdown_table(title, rows, columns):
+def markdown_table(title, rows, columns, inverse=False):
     head = columns + ['jobd', 'redis-server', 'ratio']
     lines = ['**%s**' % title, '', '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for *labels, a, b in rows:
-        lines.append('| ' + ' | '.join([*map(str, labels), '{:,.0f}'.format(a), '{:,.0f}'.format(b),
-                                        '%.2fx' % (a / b)]) + ' |')
+        lines.append('| ' + ' | '.join([*map(str, labels), number(a), number(b), ratio(a, b, inverse)]) + ' |')
     return lines
 
 
 def section_redis(args, servers, report):
-    """redis-benchmark SET GET LPUSH RPOP at -c 50, -P 1 and -P 16."""
+    """redis-benchmark SET GET LPUSH RPOP at -c 50, -P 1 and -P 16: requests/s,
+    and the server's CPU time per million requests (on a 2-core machine the
+    benchmark client saturates its core, so CPU per request shows server cost)."""
     jobd, redis = servers.jobd(), servers.redis()
     runs = args.runs
     sizes = {1: args.requests_p1, 16: args.requests_p16}
-    rows = []
+    rows, cpu_rows = [], []
     for pipeline in (1, 16):
         for test in ('SET', 'GET', 'LPUSH', 'RPOP'):
             samples = {jobd: [], redis: []}
+            cpu = {jobd: [], redis: []}
             for run in range(runs):
                 # Alternate which server goes first so machine drift affects both alike.
                 order = (jobd, redis) if run % 2 == 0 else (redis, jobd)
@@ -118,9 +137,13 @@ def section_redis(args, servers, report):
                     if test == 'RPOP':
                         # RPOP must never hit an empty list: refill the list redis-benchmark uses.
                         redis_benchmark(port, 'lpush', sizes[pipeline], 50, 16)
+                    before = servers.cpu_seconds(port)
                     samples[port].append(redis_benchmark(port, test.lower(), sizes[pipeline], 50, pipeline))
+                    cpu[port].append((servers.cpu_seconds(port) - before) / (sizes[pipeline] / 1e6))
             a, b = statistics.median(samples[jobd]), statistics.median(samples[redis])
             rows.append((test, pipeline, a, b))
+            # Lower is better for CPU: the ratio is reference / jobd so that > 1 means jobd is cheaper.
+            cpu_rows.append((test, pipeline, statistics.median(cpu[jobd]), statistics.median(cpu[redis])))
             print('  %-5s -P %-2d jobd %12s  redis %12s  (%s)' % (
                 test, pipeline, '{:,.0f}'.format(a), '{:,.0f}'.format(b),
                 ', '.join('{:,.0f}/{:,.0f}'.format(x, y) for x, y in zip(samples[jobd], samples[redis]))),
@@ -128,6 +151,8 @@ def section_redis(args, servers, report):
     title = 'jobd vs redis-server %s: redis-benchmark -c 50, requests/s, median of %d runs' % (
         redis_version(), runs)
     report(title, rows, ['test', 'pipeline'])
+    report('server CPU seconds per million requests (lower is better; ratio = redis / jobd)',
+           cpu_rows, ['test', 'pipeline'], inverse=True)
 
 
 def redis_version():
@@ -151,8 +176,8 @@ def main():
     print('redis-server: %s' % redis_version(), flush=True)
     tables = []
 
-    def report(title, rows, columns):
-        tables.append((title, rows, columns))
+    def report(title, rows, columns, inverse=False):
+        tables.append((title, rows, columns, inverse))
 
     for name in args.only or list(SECTIONS):
         servers = Servers()
@@ -162,13 +187,13 @@ def main():
         finally:
             servers.stop()
     print()
-    for title, rows, columns in tables:
-        print('\n'.join(ratio_table(title, rows, columns)))
+    for title, rows, columns, inverse in tables:
+        print('\n'.join(ratio_table(title, rows, columns, inverse)))
         print()
     if os.environ.get('BENCH_MARKDOWN'):
         with open(os.environ['BENCH_MARKDOWN'], 'w') as f:
-            for title, rows, columns in tables:
-                f.write('\n'.join(markdown_table(title, rows, columns)) + '\n\n')
+            for title, rows, columns, inverse in tables:
+                f.write('\n'.join(markdown_table(title, rows, columns, inverse)) + '\n\n')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ import JobdSystem
 struct Call {
     unowned(unsafe) let server: Server
     unowned(unsafe) let client: Client
-    let spec: CommandSpec
+    unowned(unsafe) let spec: CommandSpec  // the command table outlives every call
     let args: Arguments
     let reply: ReplyWriter
 
