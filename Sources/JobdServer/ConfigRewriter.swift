@@ -8,7 +8,7 @@ enum ConfigRewriter {
     struct RewriteError: Error, CustomStringConvertible { let description: String }
 
     static func rewrite(path: String, config: ServerConfig) throws {
-        let original = (try? readFile(path)) ?? ""
+        let original = FileDescriptor.readTextFile(path) ?? ""
         let defaults = ServerConfig()
         var written = Set<String>()
         var lines: [String] = []
@@ -37,19 +37,5 @@ enum ConfigRewriter {
         try bytes.withUnsafeMutableBytes { try FileDescriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }
         fsync(fd)
         guard rename(temporary, path) == 0 else { throw RewriteError(description: "cannot rename \(temporary)") }
-    }
-
-    static func readFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open \(path)") }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 65536) }
-            if n <= 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -58,7 +58,7 @@ enum CommandLineTool {
         }
         do {
             if !configFile.isEmpty {
-                guard let text = readTextFile(configFile) else {
+                guard let text = FileDescriptor.readTextFile(configFile) else {
                     printError("Fatal error, can't open config file '\(configFile)': \(String(cString: strerror(errno)))")
                     return 1
                 }
@@ -74,20 +74,6 @@ enum CommandLineTool {
             return 1
         }
         return ServeCommand.start(config: config, configFile: configFile)
-    }
-
-    static func readTextFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 65536) }
-            if n <= 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 
     static func printError(_ text: String) {

@@ -1,4 +1,5 @@
 import Testing
+import JobdSystem
 @testable import JobdServer
 
 /// config/jobd.conf is the documentation of every directive: it must name
@@ -10,7 +11,7 @@ import Testing
     }()
 
     static func text() throws -> String {
-        try ConfigRewriter.readFile(path)
+        try #require(FileDescriptor.readTextFile(path))
     }
 
     @Test func everyDirectiveIsDocumented() throws {
