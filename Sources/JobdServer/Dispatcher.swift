@@ -20,7 +20,14 @@ extension Server {
         }
         stats.commandsProcessed += 1
         client.lastCommand = spec.fullName
+        // Relative to the read index: growing the buffer may compact it.
+        let replyStart = reply.out.readableCount
         spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
+        // An error reply starts with '-' (INFO's total_error_replies counts them all, as Redis).
+        if reply.out.readableCount > replyStart
+            && reply.out.readPointer.load(fromByteOffset: replyStart, as: UInt8.self) == UInt8(ascii: "-") {
+            stats.totalErrorReplies += 1
+        }
         if blocking.hasReadyKeys { serveReadyKeys() }
     }
 

@@ -78,6 +78,17 @@ def test_client_commands(jobd):
     assert a.cmd('PING') == ('+', 'PONG')
 
 
+def test_error_replies_are_counted(jobd):
+    c = jobd.conn()
+    before = int(info_fields(c, 'stats')['total_error_replies'])
+    c.cmd('SET', 's', 'x')
+    c.cmd('LPUSH', 's', 'y')      # WRONGTYPE from a handler
+    c.cmd('NOSUCH')               # unknown command
+    c.cmd('GET')                  # arity
+    c.cmd('GET', 's')             # not an error
+    assert int(info_fields(c, 'stats')['total_error_replies']) == before + 3
+
+
 def test_client_unblock_wakes_a_blocked_client(jobd):
     a, b = jobd.conn(), jobd.conn()
     a_id = a.cmd('CLIENT', 'ID')[1]
