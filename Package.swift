@@ -18,12 +18,14 @@ let package = Package(
         .target(name: "JobdSystem", dependencies: ["CJobdSystem"]),
         .target(name: "JobdRESP", dependencies: ["JobdSystem"], swiftSettings: hotPath),
         .target(name: "JobdStore", dependencies: ["JobdRESP"], swiftSettings: hotPath),
-        .target(name: "JobdServer", dependencies: ["JobdStore"], swiftSettings: hotPath),
+        .target(name: "JobdPersistence", dependencies: ["JobdStore"], swiftSettings: hotPath),
+        .target(name: "JobdServer", dependencies: ["JobdPersistence"], swiftSettings: hotPath),
         .executableTarget(name: "jobd", dependencies: ["JobdServer"]),
 
         .testTarget(name: "JobdSystemTests", dependencies: ["JobdSystem"]),
         .testTarget(name: "JobdRESPTests", dependencies: ["JobdRESP"]),
         .testTarget(name: "JobdStoreTests", dependencies: ["JobdStore"]),
+        .testTarget(name: "JobdPersistenceTests", dependencies: ["JobdPersistence"]),
         .testTarget(name: "JobdServerTests", dependencies: ["JobdServer"]),
     ]
 )

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <ctype.h>
 #include <limits.h>
+#include <fcntl.h>
 
 int cjobd_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -139,4 +140,69 @@ int cjobd_parse_timeout_seconds(const char *s, size_t len, int64_t *millis) {
     if (value > (long double)LLONG_MAX) return 2;
     *millis = (int64_t)ceill(value);
     return 0;
+}
+
+/* CRC-32C: hardware instruction when present, else a byte table (slow path). */
+static uint32_t crc32c_table[256];
+static int crc32c_table_ready = 0;
+
+static uint32_t crc32c_software(uint32_t crc, const unsigned char *p, size_t len) {
+    if (!crc32c_table_ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            crc32c_table[i] = c;
+        }
+        crc32c_table_ready = 1;
+    }
+    crc = ~crc;
+    while (len--) crc = crc32c_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t len) {
+    uint64_t c = ~crc & 0xFFFFFFFFu;
+    while (len >= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        c = __builtin_ia32_crc32di(c, word);
+        p += 8;
+        len -= 8;
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+    return ~c32;
+}
+#endif
+
+uint32_t cjobd_crc32c(uint32_t crc, const void *data, size_t len) {
+#if defined(__x86_64__)
+    static int has_sse42 = -1;
+    if (has_sse42 < 0) has_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    if (has_sse42) return crc32c_hardware(crc, (const unsigned char *)data, len);
+#endif
+    return crc32c_software(crc, (const unsigned char *)data, len);
+}
+
+int cjobd_fdatasync(int fd) {
+    int rc;
+    do { rc = fdatasync(fd); } while (rc == -1 && errno == EINTR);
+    return rc;
+}
+
+int cjobd_fsync_directory(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc;
+    do { rc = fsync(fd); } while (rc == -1 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen) {
+    return memmem(haystack, hlen, needle, nlen);
 }

@@ -38,17 +38,22 @@ extension Server {
     private func serve(_ client: Client, _ command: BlockedCommand, key: [UInt8], entry: KeyEntry,
                        list: ListValue, db: Database) {
         let reply = writer(for: client)
+        if let aof, aof.policy == .always {
+            holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
+        }
         switch command.action {
         case let .pop(end):
             reply.arrayHeader(2)
             reply.bulk(key)
             popOne(list, end) { reply.bulk($0) }
+            key.withUnsafeBytes { ListCommands.logPop(self, database: db.index, key: $0, end: end, count: 0) }
         case let .popMany(end, count):
             reply.arrayHeader(2)
             reply.bulk(key)
             let n = min(count, list.count)
             reply.arrayHeader(n)
             for _ in 0..<n { popOne(list, end) { reply.bulk($0) } }
+            key.withUnsafeBytes { ListCommands.logPop(self, database: db.index, key: $0, end: end, count: n) }
         case let .move(from, to, destination):
             let target = destination.withUnsafeBytes { db.lookup($0) }
             if let target, case .list = target.value {} else if target != nil {
@@ -60,6 +65,11 @@ extension Server {
             guard let element = popOne(list, from, { Array($0) }) else { return }
             // Push before deleting: source and destination may be the same list.
             ListCommands.push(element, to: to, key: destination, in: db, existing: target)
+            key.withUnsafeBytes { source in
+                destination.withUnsafeBytes { target in
+                    ListCommands.logMove(self, database: db.index, source: source, destination: target, from: from, to: to)
+                }
+            }
             reply.bulk(element)
             if list.isEmpty && entry !== target { db.remove(entry) }
             finishServing(client)

@@ -45,6 +45,10 @@ final class Client {
     var blocked: BlockedCommand?
     /// Queued for processing its buffered input after being unblocked.
     var queuedForUnblock = false
+    /// Bytes written to the socket so far (positions in the reply stream).
+    var bytesSent: Int64 = 0
+    /// Replies waiting for the log to become durable (appendfsync always), oldest first.
+    var heldReplies = RingDeque<HeldReply>()
 
     init(id: Int64, fd: Int32, peer: Socket.Peer, local: Socket.Peer, now: Int64, authenticated: Bool, limits: RequestLimits) {
         self.id = id

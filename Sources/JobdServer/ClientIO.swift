@@ -215,19 +215,27 @@ extension Server {
 
     func writeOutput(_ client: Client) {
         guard let out = client.output else { return }
-        switch FileDescriptor.write(client.fd, from: out.readPointer, count: out.readableCount) {
+        let count = sendableBytes(client, out)
+        guard count > 0 else {
+            // Everything waits for the log to be durable: nothing to do until the sync thread wakes us.
+            stopWaitingForWritable(client)
+            return
+        }
+        switch FileDescriptor.write(client.fd, from: out.readPointer, count: count) {
         case let .transferred(n):
             stats.netOutputBytes += n
+            client.bytesSent += Int64(n)
             out.consume(n)
             if out.isEmpty {
                 client.output = nil
                 outputPool.give(out)
                 client.softLimitSince = 0
-                if client.waitingForWritable {
-                    client.waitingForWritable = false
-                    try? epoll.modify(client.fd, token: token(for: client), interest: .readable)
-                }
+                stopWaitingForWritable(client)
                 if client.closeAfterReply { closeClient(client) }
+                return
+            }
+            if n == count && count < out.readableCount {
+                stopWaitingForWritable(client)  // the rest is held for durability, not blocked by the socket
                 return
             }
             waitForWritable(client)
@@ -236,6 +244,12 @@ extension Server {
         case .endOfFile, .failed:
             closeClient(client)
         }
+    }
+
+    private func stopWaitingForWritable(_ client: Client) {
+        guard client.waitingForWritable else { return }
+        client.waitingForWritable = false
+        try? epoll.modify(client.fd, token: token(for: client), interest: .readable)
     }
 
     private func waitForWritable(_ client: Client) {

@@ -1,3 +1,4 @@
+import JobdPersistence
 import JobdSystem
 
 /// One configuration directive: its name, default, documentation, whether
@@ -112,14 +113,39 @@ enum ConfigDirectives {
                 }
             }),
         ConfigDirective(
-            name: "appendonly", summary: "Append-only log. Not available yet in this build: only 'no' is accepted.",
-            mutable: true, get: { ConfigValues.formatYesNo($0.appendOnly) },
+            name: "appendonly", summary: "Log every write to the append-only file and replay it at start.",
+            mutable: false, get: { ConfigValues.formatYesNo($0.appendOnly) },
+            set: { config, args throws(ConfigError) in config.appendOnly = try ConfigValues.yesNo(try single(args)) }),
+        ConfigDirective(
+            name: "appendfsync", summary: "always, everysec or no: when the log is flushed to disk.",
+            mutable: true, get: { $0.appendFsync.rawValue },
             set: { config, args throws(ConfigError) in
-                if try ConfigValues.yesNo(try single(args)) {
-                    throw .message("appendonly yes is not implemented yet")
+                guard let policy = FsyncPolicy(rawValue: try single(args).lowercased()) else {
+                    throw .message("argument(s) must be one of the following: always, everysec, no")
                 }
-                config.appendOnly = false
+                config.appendFsync = policy
             }),
+        ConfigDirective(
+            name: "appendfilename", summary: "Base name of the log files (inside appenddirname).",
+            mutable: false, get: { $0.appendFilename }, set: { config, args throws(ConfigError) in
+                let name = try single(args)
+                guard !name.isEmpty else { throw .message("appendfilename can't be empty") }
+                guard !name.contains("/") else { throw .message("appendfilename can't be a path, just a filename") }
+                config.appendFilename = name
+            }),
+        ConfigDirective(
+            name: "appenddirname", summary: "Directory (inside dir) that holds the log files and their manifest.",
+            mutable: false, get: { $0.appendDirname }, set: { config, args throws(ConfigError) in
+                let name = try single(args)
+                guard !name.isEmpty else { throw .message("appenddirname can't be empty") }
+                guard !name.contains("/") else { throw .message("appenddirname can't be a path, just a dirname") }
+                config.appendDirname = name
+            }),
+        boolean("aof-load-truncated", "Start with a log whose last batch was cut short by a crash (the tail is dropped).",
+                \.aofLoadTruncated),
+        integer("auto-aof-rewrite-percentage", "Rewrite the log when it grew by this percentage since the last rewrite; 0 disables.",
+                mutable: true, 0...Int(Int32.max), \.autoRewritePercentage),
+        memory("auto-aof-rewrite-min-size", "Do not rewrite automatically below this size.", 0...Int.max, \.autoRewriteMinSize),
         integer("busy-reply-threshold", "Milliseconds a script may run before BUSY (accepted for compatibility).", mutable: true, 0...Int(Int32.max), \.busyReplyThresholdMillis),
     ]
 

@@ -18,11 +18,20 @@ extension Server {
             stats.totalErrorReplies += 1
             return
         }
+        if let aof, aof.isFailing, spec.flags.contains(.write) {
+            reply.error("MISCONF Errors writing to the AOF file: \(aof.lastWriteError?.description ?? "short write")")
+            stats.totalErrorReplies += 1
+            return
+        }
         stats.commandsProcessed += 1
         client.lastCommand = spec.fullName
         // Relative to the read index: growing the buffer may compact it.
         let replyStart = reply.out.readableCount
+        let logged = aof?.batch.payloadSize ?? 0
         spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
+        if let aof, aof.batch.payloadSize != logged, aof.policy == .always {
+            holdReplyForDurability(client, replyStart: client.bytesSent + Int64(replyStart))
+        }
         // An error reply starts with '-' (INFO's total_error_replies counts them all, as Redis).
         if reply.out.readableCount > replyStart
             && reply.out.readPointer.load(fromByteOffset: replyStart, as: UInt8.self) == UInt8(ascii: "-") {

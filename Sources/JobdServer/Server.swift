@@ -1,3 +1,4 @@
+import JobdPersistence
 import JobdRESP
 import JobdStore
 import JobdSystem
@@ -27,6 +28,13 @@ public final class Server {
     let sharedInput = ByteBuffer(capacity: 64 * 1024)
     let outputPool = BufferPool()
     let blocking = BlockingRegistry()
+    /// The append-only log, when appendonly is on.
+    public internal(set) var aof: AppendOnlyLog?
+    /// True while the log is being replayed: nothing is logged then.
+    var loading = false
+    /// Clients with replies held until the log is durable.
+    var clientsWaitingForDurability: [Client] = []
+    var lastLogErrorReport: Int64 = 0
     var timeouts = DeadlineHeap<BlockTimeout>()
     var stats = Stats()
 
@@ -79,6 +87,14 @@ public final class Server {
         ShutdownSignals.ignoreBrokenPipe()
 
         keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
+        // A key deleted because its TTL passed is deleted in the log too.
+        keyspace.onExpire = { [unowned self] db, entry in
+            self.log(db.index) { e in e.begin(2); e.argument("DEL"); e.argument(entry.key) }
+        }
+        if config.appendOnly {
+            aof = try AppendOnlyLog(dir: config.dir, directoryName: config.appendDirname, fileName: config.appendFilename,
+                                    policy: config.appendFsync, engineWake: wakeup)
+        }
         try openListeners()
         if let signals { try epoll.add(signals.fd, token: Server.signalToken, interest: .readable) }
         try epoll.add(wakeup.fd, token: Server.wakeToken, interest: .readable)
@@ -144,6 +160,7 @@ public final class Server {
             handleSignals()
         } else if token == Server.wakeToken {
             wakeup.drain()
+            durabilityAdvanced()
         } else {
             let fd = Int(token & 0xFFFF_FFFF)
             guard fd < clientsByFD.count, let client = clientsByFD[fd],
@@ -163,7 +180,8 @@ public final class Server {
         expireBlockTimeouts()
         if Clock.monotonicNanos() >= nextCronAt { cron() }
         processUnblockedClients()
-        flushWrites()
+        // The log first: no reply leaves before the writes it acknowledges are in the file.
+        if writeLogBatch() { flushWrites() }
         if shutdownRequested { isRunning = false }
     }
 
@@ -203,6 +221,8 @@ public final class Server {
     }
 
     private func closeEverything() {
+        // Replies already written went after their log records; now flush the log to disk.
+        aof?.close()
         for case let client? in clientsByFD { closeClient(client) }
         for listener in listeners { FileDescriptor.close(listener.fd) }
         listeners.removeAll()

@@ -1,3 +1,4 @@
+import JobdPersistence
 import JobdSystem
 
 /// Per-class output buffer limits (client-output-buffer-limit).
@@ -47,7 +48,14 @@ public final class ServerConfig {
         .replica: OutputBufferLimit(hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60),
         .pubsub: OutputBufferLimit(hardBytes: 32 * 1024 * 1024, softBytes: 8 * 1024 * 1024, softSeconds: 60),
     ]
-    public var appendOnly = false
+    /// jobd is a job server: the log is on unless turned off.
+    public var appendOnly = true
+    public var appendFsync = FsyncPolicy.everysec
+    public var appendFilename = "appendonly.aof"
+    public var appendDirname = "appendonlydir"
+    public var aofLoadTruncated = true
+    public var autoRewritePercentage = 100
+    public var autoRewriteMinSize = 64 * 1024 * 1024
     public var busyReplyThresholdMillis = 5000
 
     public init() {}

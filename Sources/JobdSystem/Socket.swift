@@ -11,6 +11,13 @@ public enum Socket {
         public var isLoopback: Bool
 
         public var text: String { isUnix ? "\(host):0" : "\(host):\(port)" }
+
+        public init(host: String, port: Int, isUnix: Bool, isLoopback: Bool) {
+            self.host = host
+            self.port = port
+            self.isUnix = isUnix
+            self.isLoopback = isLoopback
+        }
     }
 
     /// Opens a listening, non-blocking TCP socket on `host` ("127.0.0.1", "::1", "0.0.0.0", "*", "::").

@@ -25,6 +25,12 @@ enum ServeCommand {
             return 1
         }
         server.configFile = configFile
+        do {
+            try server.loadAppendOnlyLog()
+        } catch {
+            Log.warning("\(error)")
+            return 1
+        }
         if !config.pidFile.isEmpty { writePIDFile(config.pidFile) }
         Log.notice("jobd \(JobdVersion.text) started, pid=\(getpid())")
         Log.notice("Listening on \(server.listeningDescriptions.joined(separator: ", "))")

@@ -124,7 +124,8 @@ def test_config_get_and_set(jobd):
     c = jobd.conn()
     assert value(c.cmd('CONFIG', 'GET', 'port')) == [b'port', str(jobd.port).encode()]
     assert value(c.cmd('CONFIG', 'GET', 'save')) == [b'save', b'']
-    assert value(c.cmd('CONFIG', 'GET', 'appendonly')) == [b'appendonly', b'no']
+    assert value(c.cmd('CONFIG', 'GET', 'appendonly')) == [b'appendonly', b'yes']
+    assert value(c.cmd('CONFIG', 'GET', 'appendfsync')) == [b'appendfsync', b'everysec']
     pairs = value(c.cmd('CONFIG', 'GET', 'client-*'))
     assert b'client-output-buffer-limit' in pairs and b'client-query-buffer-limit' in pairs
     assert c.cmd('CONFIG', 'SET', 'timeout', '300') == ('+', 'OK')

@@ -44,7 +44,8 @@ import Testing
         ("proto-max-bulk-len 1zb", "argument must be a memory value"),
         ("no-such-directive 1", "Bad directive or wrong number of arguments"),
         ("requirepass \"open", "Unbalanced quotes in configuration line"),
-        ("appendonly yes", "appendonly yes is not implemented yet"),
+        ("appendfsync sometimes", "argument(s) must be one of the following: always, everysec, no"),
+        ("appendfilename a/b", "appendfilename can't be a path, just a filename"),
     ])
     func badLinesAreRefusedWithTheLineNumber(line: String, reason: String) {
         do {

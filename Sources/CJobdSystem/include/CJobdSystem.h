@@ -68,4 +68,17 @@ int cjobd_incr_long_double(const char *current, size_t current_len,
 /// into whole milliseconds rounded up. Returns 0 ok, 1 not a float, 2 out of range.
 int cjobd_parse_timeout_seconds(const char *s, size_t len, int64_t *millis);
 
+/// CRC-32C (Castagnoli) of `len` bytes, continuing from `crc` (0 to start).
+/// Uses the SSE4.2 / ARMv8 CRC instruction when the CPU has it.
+uint32_t cjobd_crc32c(uint32_t crc, const void *data, size_t len);
+
+/// fdatasync(2) with EINTR retried; returns 0 or -1 with errno.
+int cjobd_fdatasync(int fd);
+
+/// fsync of a directory (makes a rename inside it durable); 0 or -1.
+int cjobd_fsync_directory(const char *path);
+
+/// memmem(3) (GNU): the first occurrence of needle in haystack, or NULL.
+const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen);
+
 #endif

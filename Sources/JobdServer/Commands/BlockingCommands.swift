@@ -16,6 +16,7 @@ enum BlockingCommands {
                 call.reply.arrayHeader(2)
                 call.reply.bulk(call.args[i])
                 ListCommands.popElement(list, end) { call.reply.bulk($0) }
+                ListCommands.logPop(call.server, database: call.client.databaseIndex, key: call.args[i], end: end, count: 0)
                 if list.isEmpty { call.db.remove(entry) }
                 return
             }
@@ -33,7 +34,7 @@ enum BlockingCommands {
             case .wrongType: return
             case .missing: continue
             case let .list(entry, list):
-                ListCommands.replyPoppedRange(call.reply, key: call.args[key], list: list, end: parsed.end, count: parsed.count)
+                ListCommands.replyPoppedRange(call, key: key, list: list, end: parsed.end, count: parsed.count)
                 if list.isEmpty { call.db.remove(entry) }
                 return
             }

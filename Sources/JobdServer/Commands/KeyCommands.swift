@@ -8,6 +8,7 @@ enum KeyCommands {
     static func del(_ call: Call) {
         var removed = 0
         for i in 1..<call.count where call.db.remove(call.args[i]) { removed += 1 }
+        if removed > 0 { call.logAsIs() }
         call.reply.integer(removed)
     }
 
@@ -70,10 +71,14 @@ enum KeyCommands {
         if condition.contains(.xx) && current == none { return call.reply.integer(0) }
         if condition.contains(.gt) && (current == none || when <= current) { return call.reply.integer(0) }
         if condition.contains(.lt) && current != none && when >= current { return call.reply.integer(0) }
+        let key = call.args[1]
         if when <= call.now {
             db.remove(entry)
+            call.log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
         } else {
             db.setExpiry(entry, at: when)
+            // Always an absolute time, so replaying the log later gives the same deadline.
+            call.log { e in e.begin(3); e.argument("PEXPIREAT"); e.argument(key); e.argument(when) }
         }
         call.reply.integer(1)
     }
@@ -92,7 +97,9 @@ enum KeyCommands {
 
     static func persist(_ call: Call) {
         guard let entry = call.db.lookup(call.args[1]) else { return call.reply.integer(0) }
-        call.reply.integer(call.db.clearExpiry(entry) ? 1 : 0)
+        let removed = call.db.clearExpiry(entry)
+        if removed { call.logAsIs() }
+        call.reply.integer(removed ? 1 : 0)
     }
 
     // MARK: Enumeration
@@ -191,6 +198,7 @@ enum KeyCommands {
         db.remove(source)
         let moved = db.add(call.args[2], value)
         if expiry != KeyEntry.persistent { db.setExpiry(moved, at: expiry) }
+        call.logAsIs()
         nx ? call.reply.integer(1) : call.reply.ok()
     }
 }

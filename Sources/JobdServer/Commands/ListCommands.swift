@@ -46,9 +46,11 @@ enum ListCommands {
             list = ListValue()
             for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
             call.db.add(call.args[1], .list(list))
+            call.logAsIs()
             return call.reply.integer(list.count)
         }
         for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
+        call.logAsIs()
         call.reply.integer(list.count)
     }
 
@@ -78,6 +80,7 @@ enum ListCommands {
             call.reply.arrayHeader(n)
             for _ in 0..<n { popElement(list, where_) { call.reply.bulk($0) } }
         }
+        call.logAsIs()
         if list.isEmpty { call.db.remove(entry) }
     }
 
@@ -94,7 +97,7 @@ enum ListCommands {
             case .wrongType: return
             case .missing: continue
             case let .list(entry, list):
-                replyPoppedRange(call.reply, key: call.args[key], list: list, end: parsed.end, count: parsed.count)
+                replyPoppedRange(call, key: key, list: list, end: parsed.end, count: parsed.count)
                 if list.isEmpty { call.db.remove(entry) }
                 return
             }
@@ -137,12 +140,38 @@ enum ListCommands {
                         count: count == -1 ? 1 : Int(min(count, Int64(Int.max))))
     }
 
-    static func replyPoppedRange(_ reply: ReplyWriter, key: UnsafeRawBufferPointer, list: ListValue, end: ListEnd, count: Int) {
+    /// [key, [elements]] for up to `count` elements popped from `end`; logged as LPOP/RPOP key n.
+    static func replyPoppedRange(_ call: Call, key: Int, list: ListValue, end: ListEnd, count: Int) {
+        let reply = call.reply
         reply.arrayHeader(2)
-        reply.bulk(key)
+        reply.bulk(call.args[key])
         let n = min(count, list.count)
         reply.arrayHeader(n)
         for _ in 0..<n { popElement(list, end) { reply.bulk($0) } }
+        logPop(call.server, database: call.client.databaseIndex, key: call.args[key], end: end, count: n)
+    }
+
+    /// Logs a pop as the plain LPOP/RPOP it amounts to (count 0 means a single-element pop).
+    static func logPop(_ server: Server, database: Int, key: UnsafeRawBufferPointer, end: ListEnd, count: Int) {
+        server.log(database) { e in
+            e.begin(count > 0 ? 3 : 2)
+            e.argument(end == .head ? "LPOP" : "RPOP")
+            e.argument(key)
+            if count > 0 { e.argument(Int64(count)) }
+        }
+    }
+
+    /// Logs a move as LMOVE (blocking moves and RPOPLPUSH included).
+    static func logMove(_ server: Server, database: Int, source: UnsafeRawBufferPointer,
+                        destination: UnsafeRawBufferPointer, from: ListEnd, to: ListEnd) {
+        server.log(database) { e in
+            e.begin(5)
+            e.argument("LMOVE")
+            e.argument(source)
+            e.argument(destination)
+            e.argument(from == .head ? "LEFT" : "RIGHT")
+            e.argument(to == .head ? "LEFT" : "RIGHT")
+        }
     }
 
     // MARK: Reading
@@ -268,6 +297,7 @@ enum ListCommands {
         if index < 0 { index += Int64(list.count) }
         guard index >= 0 && index < Int64(list.count) else { return call.reply.error(Errors.outOfRange) }
         list.set(at: Int(index), to: call.args[3])
+        call.logAsIs()
         call.reply.ok()
     }
 
@@ -279,6 +309,7 @@ enum ListCommands {
         case let .list(entry, list):
             let limit = toRemove == Int64.min ? Int.max : Int(abs(toRemove))
             let removed = list.removeAll(equalTo: call.args[3], limit: limit, fromBack: toRemove < 0)
+            if removed > 0 { call.logAsIs() }
             if list.isEmpty { call.db.remove(entry) }
             call.reply.integer(removed)
         }
@@ -305,6 +336,7 @@ enum ListCommands {
             }
             list.removeFirst(Int(trimFront))
             list.removeLast(Int(trimBack))
+            if trimFront + trimBack > 0 { call.logAsIs() }
             if list.isEmpty { call.db.remove(entry) }
             call.reply.ok()
         }
@@ -321,6 +353,7 @@ enum ListCommands {
         case let .list(_, list):
             guard let pivot = list.firstIndex(of: call.args[3]) else { return call.reply.integer(-1) }
             list.insert(call.args[4], at: after ? pivot + 1 : pivot)
+            call.logAsIs()
             call.reply.integer(list.count)
         }
     }
@@ -355,6 +388,8 @@ enum ListCommands {
         guard let element = from == .head ? list.popFront() : list.popBack() else { return call.reply.nullBulk() }
         // Source and destination may be the same list: pop first, then push.
         push(element, to: to, key: call.args.bytes(2), in: db, existing: target)
+        logMove(call.server, database: call.client.databaseIndex, source: call.args[1], destination: call.args[2],
+                from: from, to: to)
         call.reply.bulk(element)
         if list.isEmpty && source !== target { db.remove(source) }
     }

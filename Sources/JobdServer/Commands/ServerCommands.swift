@@ -16,6 +16,7 @@ enum ServerCommands {
         if call.count > 2 { return call.syntaxError() }
         if call.count == 2 && !call.args.matches(1, "ASYNC") && !call.args.matches(1, "SYNC") { return call.syntaxError() }
         if call.spec.name == "flushall" { call.server.keyspace.removeAll() } else { call.db.removeAll() }
+        call.logAsIs()
         call.reply.ok()
     }
 
@@ -54,6 +55,7 @@ enum ServerCommands {
         if a != b {
             call.server.keyspace[Int(a)].swapContents(with: call.server.keyspace[Int(b)])
             call.server.databasesSwapped(Int(a), Int(b))
+            call.logAsIs()
         }
         call.reply.ok()
     }

@@ -121,6 +121,20 @@ enum StringCommands {
             entry = db.add(call.args[key], .string(bytes))
         }
         if let expiry { db.setExpiry(entry, at: expiry) }
+        // The effect: the value, with an absolute expiry time or the old TTL kept.
+        let args = call.args
+        call.log { e in
+            e.begin(expiry != nil ? 5 : options.keepTTL ? 4 : 3)
+            e.argument("SET")
+            e.argument(args[key])
+            e.argument(args[value])
+            if let expiry {
+                e.argument("PXAT")
+                e.argument(expiry)
+            } else if options.keepTTL {
+                e.argument("KEEPTTL")
+            }
+        }
         if !options.get && okReply { call.reply.ok() }
     }
 
@@ -130,6 +144,8 @@ enum StringCommands {
             return
         }
         call.db.add(call.args[1], .string(call.args.bytes(2)))
+        let args = call.args
+        call.log { e in e.begin(3); e.argument("SET"); e.argument(args[1]); e.argument(args[2]) }
         call.reply.integer(1)
     }
 
@@ -147,14 +163,17 @@ enum StringCommands {
         guard case let .string(bytes) = entry.value else { return call.wrongType() }
         guard let expiry = expiryMillis(call, options) else { return }
         call.reply.bulk(bytes)
+        let key = call.args[1]
         if let expiry {
             if !options.relative && expiry <= call.now {
                 db.remove(entry)
+                call.log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
             } else {
                 db.setExpiry(entry, at: expiry)
+                call.log { e in e.begin(3); e.argument("PEXPIREAT"); e.argument(key); e.argument(expiry) }
             }
-        } else if options.persist {
-            db.clearExpiry(entry)
+        } else if options.persist && db.clearExpiry(entry) {
+            call.log { e in e.begin(2); e.argument("PERSIST"); e.argument(key) }
         }
     }
 
@@ -164,6 +183,8 @@ enum StringCommands {
         guard case let .string(bytes) = entry.value else { return call.wrongType() }
         call.reply.bulk(bytes)
         db.remove(entry)
+        let key = call.args[1]
+        call.log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
     }
 
     static func mget(_ call: Call) {
@@ -189,6 +210,7 @@ enum StringCommands {
         for i in stride(from: 1, to: call.count, by: 2) {
             db.set(call.args[i], .string(call.args.bytes(i + 1)))
         }
+        call.logAsIs()
         if nx { call.reply.integer(1) } else { call.reply.ok() }
     }
 
@@ -221,6 +243,7 @@ enum StringCommands {
         if overflow { return call.reply.error(Errors.overflow) }
         let bytes = Array(String(result).utf8)
         if let entry { entry.value = .string(bytes) } else { db.add(call.args[1], .string(bytes)) }
+        call.logAsIs()
         call.reply.integer(result)
     }
 
@@ -239,6 +262,9 @@ enum StringCommands {
             call.reply.error("ERR increment would produce NaN or Infinity")
         case let .value(bytes):
             if let entry { entry.value = .string(bytes) } else { db.add(call.args[1], .string(bytes)) }
+            // Logged as the resulting value, so that replay never depends on float formatting.
+            let key = call.args[1]
+            call.log { e in e.begin(4); e.argument("SET"); e.argument(key); e.argument(bytes); e.argument("KEEPTTL") }
             call.reply.bulk(bytes)
         }
     }
@@ -250,6 +276,7 @@ enum StringCommands {
         let addition = call.args[2]
         guard let entry = db.lookup(call.args[1]) else {
             db.add(call.args[1], .string(Array(addition)))
+            call.logAsIs()
             return call.reply.integer(addition.count)
         }
         guard case var .string(bytes) = entry.value else { return call.wrongType() }
@@ -259,6 +286,7 @@ enum StringCommands {
         entry.value = .string([])  // keep the array uniquely referenced while appending
         bytes.append(contentsOf: addition)
         entry.value = .string(bytes)
+        call.logAsIs()
         call.reply.integer(bytes.count)
     }
 
@@ -297,6 +325,7 @@ enum StringCommands {
             var bytes = [UInt8](repeating: 0, count: Int(offset) + value.count)
             bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: value.baseAddress!, byteCount: value.count) }
             db.add(call.args[1], .string(bytes))
+            call.logAsIs()
             return call.reply.integer(bytes.count)
         }
         guard case var .string(bytes) = entry.value else { return call.wrongType() }
@@ -307,6 +336,7 @@ enum StringCommands {
         if bytes.count < end { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
         bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: value.baseAddress!, byteCount: value.count) }
         entry.value = .string(bytes)
+        call.logAsIs()
         call.reply.integer(bytes.count)
     }
 }
