@@ -1,0 +1,184 @@
+"""Durability is tested by killing: writers record every write jobd
+acknowledged, jobd gets SIGKILL at a random moment, and after a restart
+every acknowledged write must be there — under appendfsync always and
+everysec (a process crash leaves written pages in the OS). Nothing may
+appear that was never written."""
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import JOBD_BIN, free_port, wait_for_port, Server
+from resp import Conn
+
+ROUNDS = int(os.environ.get('JOBD_CRASH_ROUNDS', '10'))
+
+
+def start(workdir, port, *flags):
+    log = os.path.join(workdir, 'jobd-%d.log' % time.time_ns())
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir,
+                             *flags], stdout=open(log, 'w'), stderr=subprocess.STDOUT)
+    server = Server(proc, port, None, log)
+    try:
+        wait_for_port(port, proc, 'jobd')
+    except Exception:
+        print(server.log_text())
+        raise
+    return server
+
+
+class Writer(threading.Thread):
+    """Sends pipelined writes and records what was acknowledged.
+
+    Three shapes of write, each with a precise survival rule:
+    SET of a unique key (must exist with its value), RPUSH of a numbered
+    element (the list must start with every acknowledged element, in order),
+    INCR (the counter is at least the last acknowledged value)."""
+
+    def __init__(self, port, name, round_no):
+        super().__init__(daemon=True)
+        self.port, self.name, self.round = port, name, round_no
+        self.acked_sets = {}
+        self.acked_pushes = []
+        self.sent_pushes = []
+        self.acked_counter = 0
+        self.sent_counter = 0
+        self.stop = False
+
+    def run(self):
+        try:
+            c = Conn(self.port, timeout=5)
+            n = 0
+            while not self.stop:
+                batch = []
+                for _ in range(8):
+                    n += 1
+                    key = '%s:r%d:set:%d' % (self.name, self.round, n)
+                    value = 'v%d-%d' % (n, random.randrange(1 << 30))
+                    batch.append(('set', key, value))
+                    batch.append(('push', '%s:r%d:%d' % (self.name, self.round, n)))
+                    batch.append(('incr',))
+                for op in batch:
+                    if op[0] == 'set':
+                        c.send('SET', op[1], op[2])
+                    elif op[0] == 'push':
+                        c.send('RPUSH', '%s:list' % self.name, op[1])
+                        self.sent_pushes.append(op[1])
+                    else:
+                        c.send('INCR', '%s:counter' % self.name)
+                        self.sent_counter += 1
+                for op in batch:
+                    reply = c.read()
+                    if op[0] == 'set':
+                        assert reply == ('+', 'OK'), reply
+                        self.acked_sets[op[1]] = op[2].encode()
+                    elif op[0] == 'push':
+                        assert reply[0] == ':', reply
+                        self.acked_pushes.append(op[1])
+                    else:
+                        assert reply[0] == ':', reply
+                        self.acked_counter = reply[1]
+        except (OSError, EOFError):
+            pass  # the server was killed
+
+
+def verify(server, writers, previous):
+    c = server.conn()
+    for w in writers:
+        for key, value in w.acked_sets.items():
+            assert c.cmd('GET', key) == ('$', value), 'lost acknowledged SET %s' % key
+        elements = [e[1].decode() for e in c.cmd('LRANGE', '%s:list' % w.name, '0', '-1')[1]]
+        everything_sent = previous[w.name]['pushes'] + w.sent_pushes
+        everything_acked = previous[w.name]['pushes'] + w.acked_pushes
+        assert elements[:len(everything_acked)] == everything_acked, 'lost or reordered acknowledged RPUSH'
+        # Anything beyond was sent (executed but its reply lost in the kill), never invented.
+        assert elements == everything_sent[:len(elements)], 'list holds elements that were never sent'
+        counter = c.cmd('GET', '%s:counter' % w.name)[1]
+        counter = int(counter) if counter else 0
+        assert counter >= w.acked_counter, 'lost acknowledged INCR'
+        assert counter <= previous[w.name]['counter_sent'] + w.sent_counter
+        previous[w.name] = {'pushes': elements, 'counter_sent': counter}
+    # No key that was never written.
+    expected_prefixes = tuple('%s:' % w.name for w in writers)
+    cursor = '0'
+    while True:
+        cursor, keys = c.cmd('SCAN', cursor, 'COUNT', '1000')[1]
+        for _, key in keys[1]:
+            assert key.decode().startswith(expected_prefixes), 'unexpected key %r' % key
+        cursor = cursor[1].decode()
+        if cursor == '0':
+            break
+    c.close()
+
+
+@pytest.mark.parametrize('policy', ['always', 'everysec'])
+def test_acknowledged_writes_survive_sigkill(policy):
+    workdir = tempfile.mkdtemp(prefix='jobd-crash-')
+    port = free_port()
+    previous = {('w%d' % i): {'pushes': [], 'counter_sent': 0} for i in range(4)}
+    total_acked = 0
+    try:
+        for round_no in range(ROUNDS):
+            server = start(workdir, port, '--appendfsync', policy)
+            writers = [Writer(port, 'w%d' % i, round_no) for i in range(4)]
+            for w in writers:
+                w.start()
+            time.sleep(random.uniform(0.2, 0.8))
+            server.proc.send_signal(signal.SIGKILL)
+            server.proc.wait()
+            for w in writers:
+                w.stop = True
+                w.join(10)
+            total_acked += sum(len(w.acked_sets) for w in writers)
+            server = start(workdir, port, '--appendfsync', policy)
+            try:
+                verify(server, writers, previous)
+            finally:
+                server.stop(signal.SIGKILL)
+        assert total_acked > 100, 'the writers hardly wrote anything (%d)' % total_acked
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_a_clean_shutdown_keeps_everything_and_restarts_identically(fresh_jobd, tmp_path):
+    port = free_port()
+    server = start(str(tmp_path), port)
+    c = server.conn()
+    for i in range(200):
+        c.cmd('RPUSH', 'q', str(i))
+        c.cmd('SET', 's:%d' % i, 'x' * i, 'PX', '600000')
+    c.cmd('INCRBYFLOAT', 'f', '0.1')
+    c.cmd('INCRBYFLOAT', 'f', '0.2')
+    c.cmd('SELECT', '5')
+    c.cmd('SET', 'in5', 'yes')
+    before = snapshot(c)
+    c.close()
+    assert server.stop() == 0
+    server = start(str(tmp_path), port)
+    try:
+        assert snapshot(server.conn()) == before
+    finally:
+        server.stop()
+
+
+def snapshot(c):
+    """Every key in every database: type, value and TTL rounded to seconds."""
+    state = {}
+    for db in range(16):
+        c.cmd('SELECT', str(db))
+        for _, key in c.cmd('KEYS', '*')[1]:
+            kind = c.cmd('TYPE', key)[1]
+            if kind == 'string':
+                value = c.cmd('GET', key)[1]
+            else:
+                value = tuple(x[1] for x in c.cmd('LRANGE', key, '0', '-1')[1])
+            ttl = c.cmd('TTL', key)[1]
+            state[(db, key)] = (kind, value, -1 if ttl == -1 else round(ttl, -1))
+    c.cmd('SELECT', '0')
+    return state
