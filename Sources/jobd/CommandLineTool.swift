@@ -12,6 +12,9 @@ enum CommandLineTool {
           given as a flag (--port 6380 --dir /var/lib/jobd); flags override
           the file. With no arguments: port 6379 on 127.0.0.1 and ::1,
           data in ./data.
+      jobd check-aof <appendonly.aof.manifest | file.aof> [--fix] [--yes]
+          Verify the append-only log (checksums and framing of every batch);
+          --fix truncates a damaged file to its last good batch.
       jobd version
           Print the version.
       jobd help
@@ -27,6 +30,7 @@ enum CommandLineTool {
         guard let command = arguments.first else { return serve([]) }
         switch command {
         case "serve": return serve(Array(arguments.dropFirst()))
+        case "check-aof": return CheckLogCommand.run(Array(arguments.dropFirst()))
         case "version", "--version", "-v":
             print("jobd \(JobdVersion.text) (Redis protocol \(JobdVersion.redisCompatible))")
             return 0

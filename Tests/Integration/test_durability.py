@@ -182,3 +182,72 @@ def snapshot(c):
             state[(db, key)] = (kind, value, -1 if ttl == -1 else round(ttl, -1))
     c.cmd('SELECT', '0')
     return state
+
+
+def fill_and_stop(workdir, count=50):
+    port = free_port()
+    server = start(workdir, port)
+    c = server.conn()
+    for i in range(count):
+        c.cmd('RPUSH', 'q', 'item-%d' % i)
+    c.close()
+    assert server.stop() == 0
+    return os.path.join(workdir, 'appendonlydir', 'appendonly.aof.1.incr.aof')
+
+
+def start_result(workdir, *flags):
+    """Starts jobd and returns (exit code or None if it is serving, its log)."""
+    port = free_port()
+    log = os.path.join(workdir, 'start.log')
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir, *flags],
+                            stdout=open(log, 'w'), stderr=subprocess.STDOUT)
+    try:
+        code = proc.wait(5)
+    except subprocess.TimeoutExpired:
+        code = None
+        proc.terminate()
+        proc.wait(10)
+    return code, open(log).read()
+
+
+def test_a_corrupt_middle_refuses_to_start_and_check_aof_repairs_it(tmp_path):
+    workdir = str(tmp_path)
+    path = fill_and_stop(workdir)
+    data = bytearray(open(path, 'rb').read())
+    middle = data.index(b'item-20')
+    data[middle] ^= 0x20
+    open(path, 'wb').write(bytes(data))
+    code, log = start_result(workdir)
+    assert code == 1
+    assert 'Bad file format' in log and 'check-aof --fix' in log and 'offset' in log
+    manifest = os.path.join(workdir, 'appendonlydir', 'appendonly.aof.manifest')
+    out = subprocess.run([JOBD_BIN, 'check-aof', manifest], capture_output=True, text=True)
+    assert out.returncode == 1 and 'first bad offset' in out.stdout
+    out = subprocess.run([JOBD_BIN, 'check-aof', manifest, '--fix', '--yes'], capture_output=True, text=True)
+    assert out.returncode == 0 and 'fixed' in out.stdout
+    port = free_port()
+    server = start(workdir, port)
+    try:
+        items = [e[1] for e in server.conn().cmd('LRANGE', 'q', '0', '-1')[1]]
+        assert items == [b'item-%d' % i for i in range(len(items))] and 10 < len(items) < 50
+    finally:
+        server.stop()
+
+
+def test_a_torn_tail_is_dropped_with_a_warning_or_refused_when_configured(tmp_path):
+    workdir = str(tmp_path)
+    path = fill_and_stop(workdir)
+    size = os.path.getsize(path)
+    with open(path, 'r+b') as f:
+        f.truncate(size - 7)  # cut the last batch short, as a crash during write(2) would
+    code, log = start_result(workdir, '--aof-load-truncated', 'no')
+    assert code == 1 and 'aof-load-truncated' in log
+    code, log = start_result(workdir)
+    assert code is None and 'truncating' in log
+    assert os.path.getsize(path) < size - 7
+    port = free_port()
+    server = start(workdir, port)
+    try:
+        assert server.conn().cmd('LLEN', 'q') == (':', 49)
+    finally:
+        server.stop()
