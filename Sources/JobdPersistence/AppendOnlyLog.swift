@@ -9,11 +9,11 @@ import JobdSystem
 public final class AppendOnlyLog {
     public let directory: String
     public let baseName: String
-    public private(set) var manifest: Manifest
+    public internal(set) var manifest: Manifest
     public let batch = BatchBuilder()
     public let state = DurabilityState()
     private let syncer: SyncThread
-    private var fd: Int32
+    private(set) var fd: Int32
     private var lastBatch: Int64 = 0
     /// Bytes of a batch that write(2) did not take yet (disk full, EIO...).
     private var unwritten: [UInt8] = []
@@ -24,6 +24,22 @@ public final class AppendOnlyLog {
     public private(set) var writtenBatchCount: Int64 = 0
 
     public var manifestPath: String { directory + "/" + baseName + ".manifest" }
+
+    /// Points the log (and the sync thread) at a new current file; returns the old descriptor.
+    func replaceDescriptor(with newFD: Int32) -> Int32 {
+        let old = fd
+        fd = newFD
+        state.currentFD.store(newFD, ordering: .releasing)
+        return old
+    }
+
+    func syncerWake() { syncer.wake.signal() }
+
+    /// After a rewrite: the log is now the base plus the kept incremental files.
+    func recomputeSizes(baseName: String, kept: [String]) {
+        currentSize = AppendOnlyLog.fileSize(directory + "/" + baseName) + kept.reduce(0) { $0 + AppendOnlyLog.fileSize($1) }
+        baseSize = currentSize
+    }
 
     /// Opens the log in `dir/directoryName`, creating the directory, a first
     /// incremental file and the manifest when there is none yet.

@@ -28,6 +28,8 @@ public final class DurabilityState: Sendable {
     public let slowestFsyncMicros = Atomic<Int64>(0)
     /// Work for the sync thread besides flushing the current file (rare: file switches).
     let pendingActions = Mutex<[SyncAction]>([])
+    /// The last `SyncAction.syncAndClose` notice number completed (for the rewriter).
+    public let completedNotice = Atomic<Int64>(0)
 
     public init() {}
 
@@ -39,8 +41,11 @@ public final class DurabilityState: Sendable {
 
 /// File-level work handed to the sync thread when the engine switches files.
 enum SyncAction: Sendable {
-    /// Flush a descriptor the engine no longer writes to, then close it.
-    case syncAndClose(Int32)
+    /// Flush a descriptor the engine no longer writes to, then close it;
+    /// a non-zero notice is published in `completedNotice` when done.
+    case syncAndClose(Int32, notice: Int64)
+    /// Flush a file by path (a manifest just renamed into place).
+    case syncFile(String)
     /// Flush a directory so that a rename inside it survives a crash.
     case syncDirectory(String)
 }

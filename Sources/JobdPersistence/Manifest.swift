@@ -50,9 +50,9 @@ public struct Manifest: Equatable, Sendable {
     /// The highest sequence number used, so new files get a larger one.
     public var lastSequence: Int { entries.map(\.sequence).max() ?? 0 }
 
-    /// Writes the manifest to `path` atomically (temp file + rename). The caller
-    /// makes the directory durable (fsync) through the sync thread.
-    public func write(to path: String) throws {
+    /// Writes the manifest to `path` atomically (temp file + rename). Without
+    /// `flush`, the caller makes file and directory durable through the sync thread.
+    public func write(to path: String, flush: Bool = true) throws {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open \(temporary)") }
@@ -63,8 +63,8 @@ public struct Manifest: Equatable, Sendable {
             close(fd)
             throw error
         }
-        // The manifest is tiny and written rarely: flush it here so the rename never exposes an empty file.
-        fsync(fd)
+        // At creation the manifest is flushed here, so the rename never exposes an empty file.
+        if flush { fsync(fd) }
         close(fd)
         guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary)") }
     }

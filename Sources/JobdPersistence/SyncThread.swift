@@ -50,8 +50,9 @@ final class SyncThread: @unchecked Sendable {
             let hasActions = state.pendingActions.withLock { !$0.isEmpty }
             let behind = target > state.durableBatch.load(ordering: .relaxed) || hasActions
             let now = Clock.monotonicNanos() / 1_000_000
-            if behind && (stopping || policy == .always || (policy == .everysec && now - lastSyncMillis >= 1000)
-                          || (policy == .no && hasActions)) {
+            // File switches are done at once whatever the policy: a rewrite waits for them.
+            if behind && (stopping || policy == .always || hasActions
+                          || (policy == .everysec && now - lastSyncMillis >= 1000)) {
                 sync(upTo: target, bytes: bytes, flushData: policy != .no || stopping)
                 continue
             }
@@ -89,9 +90,18 @@ final class SyncThread: @unchecked Sendable {
         // Files the engine moved away from first, then the directory, then the current file.
         for action in actions {
             switch action {
-            case let .syncAndClose(fd):
-                if flushData && cjobd_fdatasync(fd) != 0 { failure = cjobd_errno() }
+            case let .syncAndClose(fd, notice):
+                // A file being retired or finished is always flushed, whatever the policy.
+                if cjobd_fdatasync(fd) != 0 { failure = cjobd_errno() }
                 close(fd)
+                if notice != 0 && failure == 0 { state.completedNotice.store(notice, ordering: .releasing) }
+                if notice != 0 && failure != 0 { state.completedNotice.store(-notice, ordering: .releasing) }
+            case let .syncFile(path):
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd >= 0 {
+                    if cjobd_fdatasync(fd) != 0 { failure = cjobd_errno() }
+                    close(fd)
+                }
             case let .syncDirectory(path):
                 if cjobd_fsync_directory(path) != 0 { failure = cjobd_errno() }
             }

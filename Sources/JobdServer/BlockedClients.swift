@@ -29,6 +29,12 @@ extension Server {
                     guard let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
                           case let .list(list) = entry.value, !list.isEmpty else { break }
                     guard let command = client.blocked else { continue }
+                    if let rewrite {
+                        rewrite.preserve(entry, in: db)
+                        if case let .move(_, _, destination) = command.action {
+                            destination.withUnsafeBytes { rewrite.preserve(key: $0, in: db) }
+                        }
+                    }
                     serve(client, command, key: ref.key, entry: entry, list: list, db: db)
                 }
             }

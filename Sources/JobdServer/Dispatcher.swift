@@ -28,6 +28,7 @@ extension Server {
         // Relative to the read index: growing the buffer may compact it.
         let replyStart = reply.out.readableCount
         let logged = aof?.batch.payloadSize ?? 0
+        if let rewrite, spec.flags.contains(.write) { preserveForRewrite(rewrite, spec, args, client) }
         spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
         if let aof, aof.batch.payloadSize != logged, aof.policy == .always {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(replyStart))

@@ -150,6 +150,7 @@ extension Server {
     /// Loads the log (if enabled) and starts its sync thread. Call before `run`.
     public func loadAppendOnlyLog() throws {
         guard let aof else { return }
+        aof.removeStrayFiles()
         let started = Clock.monotonicNanos()
         let outcome = try LogLoader(server: self, log: aof).load()
         let seconds = Double(Clock.monotonicNanos() - started) / 1e9

@@ -35,6 +35,11 @@ public final class Server {
     /// Clients with replies held until the log is durable.
     var clientsWaitingForDurability: [Client] = []
     var lastLogErrorReport: Int64 = 0
+    /// The log rewrite in progress, if any.
+    var rewrite: LogRewriter?
+    var rewriteStats = RewriteStats()
+    /// Turns in which the batch was written while an fsync had been running for over 2 s.
+    var delayedFsyncs = 0
     var timeouts = DeadlineHeap<BlockTimeout>()
     var stats = Stats()
 
@@ -89,6 +94,7 @@ public final class Server {
         keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
         // A key deleted because its TTL passed is deleted in the log too.
         keyspace.onExpire = { [unowned self] db, entry in
+            self.rewrite?.preserve(entry, in: db)
             self.log(db.index) { e in e.begin(2); e.argument("DEL"); e.argument(entry.key) }
         }
         if config.appendOnly {
@@ -180,6 +186,7 @@ public final class Server {
         expireBlockTimeouts()
         if Clock.monotonicNanos() >= nextCronAt { cron() }
         processUnblockedClients()
+        if rewrite != nil { advanceRewrite() }
         // The log first: no reply leaves before the writes it acknowledges are in the file.
         if writeLogBatch() { flushWrites() }
         if shutdownRequested { isRunning = false }

@@ -15,6 +15,7 @@ extension Server {
         if now - stats.lastSampleTime >= 100 { stats.sampleOps(nowMillis: now) }
         if config.timeout > 0 || hasClientsOverSoftLimit { checkClients(now: now) }
         peakMemory = max(peakMemory, ProcessMemory.allocatedBytes())
+        if cronCount % 10 == 0 { considerAutomaticRewrite() }
     }
 
     private var hasClientsOverSoftLimit: Bool {

@@ -1,3 +1,4 @@
+import JobdPersistence
 import JobdStore
 import JobdSystem
 
@@ -109,12 +110,36 @@ enum ServerInfo {
     }
 
     private static func persistenceFields(_ server: Server) -> [(String, String)] {
-        [
-            ("loading", "0"), ("async_loading", "0"), ("rdb_changes_since_last_save", "0"),
+        var fields: [(String, String)] = [
+            ("loading", server.loading ? "1" : "0"), ("async_loading", "0"), ("rdb_changes_since_last_save", "0"),
             ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", String(server.startedAtMillis / 1000)),
-            ("rdb_last_bgsave_status", "ok"), ("aof_enabled", "0"), ("aof_rewrite_in_progress", "0"),
-            ("aof_rewrite_scheduled", "0"), ("aof_last_write_status", "ok"), ("bgsave_in_progress", "0"),
+            ("rdb_last_bgsave_status", "ok"), ("aof_enabled", server.aof == nil ? "0" : "1"),
         ]
+        fields += server.rewriteInfoFields()
+        guard let aof = server.aof else {
+            return fields + [("aof_last_write_status", "ok"), ("bgsave_in_progress", "0")]
+        }
+        let state = aof.state
+        let written = state.writtenBytes.load(ordering: .relaxed)
+        let durable = state.durableBytes.load(ordering: .relaxed)
+        let fsyncStarted = state.fsyncStartedMillis.load(ordering: .relaxed)
+        let lag = fsyncStarted == 0 ? 0 : max(0, Clock.monotonicNanos() / 1_000_000 - fsyncStarted)
+        fields += [
+            ("aof_last_write_status", aof.isFailing ? "err" : "ok"),
+            ("aof_last_fsync_status", state.lastFsyncErrno.load(ordering: .relaxed) == 0 ? "ok" : "err"),
+            ("aof_current_size", String(aof.currentSize)), ("aof_base_size", String(aof.baseSize)),
+            ("aof_pending_rewrite", "0"), ("aof_buffer_length", String(aof.batch.payloadSize)),
+            ("aof_pending_bio_fsync", written > durable ? "1" : "0"),
+            ("aof_delayed_fsync", String(server.delayedFsyncs)),
+            ("aof_fsync_policy", aof.policy.rawValue),
+            ("aof_written_offset", String(written)), ("aof_durable_offset", String(durable)),
+            ("aof_pending_bytes", String(written - durable)), ("aof_fsync_lag_ms", String(lag)),
+            ("aof_fsyncs", String(state.fsyncCount.load(ordering: .relaxed))),
+            ("aof_slowest_fsync_us", String(state.slowestFsyncMicros.load(ordering: .relaxed))),
+            ("aof_files", String(aof.manifest.entries.count)),
+            ("bgsave_in_progress", "0"),
+        ]
+        return fields
     }
 
     private static func statsFields(_ server: Server) -> [(String, String)] {

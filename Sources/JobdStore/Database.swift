@@ -54,6 +54,7 @@ public final class Database {
     public func add(_ key: [UInt8], _ value: Value) -> KeyEntry {
         let entry = KeyEntry(key: key, hash: ByteHash.hash(key), value: value)
         entry.lastAccess = keyspace.accessClock
+        entry.snapshotGeneration = keyspace.snapshotGeneration
         table.insert(entry)
         keyspace.onKeyAdded?(self, entry)
         return entry
@@ -181,6 +182,20 @@ public final class Database {
         for entry in expiredFound { expire(entry) }
         return next
     }
+
+    /// The entry for `key` as stored, expired or not, without deleting anything
+    /// (the log rewriter must see a key exactly as it is).
+    public func storedEntry(_ key: UnsafeRawBufferPointer) -> KeyEntry? {
+        table.find(key, hash: ByteHash.hash(key))
+    }
+
+    /// One SCAN step over the stored entries, expired ones included, deleting nothing.
+    public func scanStored(cursor: UInt64, count: Int, _ body: (KeyEntry) -> Void) -> UInt64 {
+        table.scan(cursor: cursor, atLeast: count, maxBuckets: count * 10, body)
+    }
+
+    /// Every stored entry, expired ones included.
+    public func forEachStored(_ body: (KeyEntry) -> Void) { table.forEach(body) }
 
     /// Exchanges all keys with `other` (SWAPDB and tests).
     public func swapContents(with other: Database) {

@@ -14,6 +14,8 @@ public final class Keyspace {
     /// Called after a key was deleted because its TTL passed.
     public var onExpire: ((Database, KeyEntry) -> Void)?
     public var expiredKeys = 0
+    /// Stamped on keys created from now on (see KeyEntry.snapshotGeneration).
+    public var snapshotGeneration: UInt32 = 0
     var random = FastRandom()
 
     public init(databaseCount: Int = 16, now: Int64 = Clock.wallMillis()) {

@@ -54,6 +54,9 @@ public final class KeyEntry {
     var next: KeyEntry?
     /// Position in the database's list of keys with a TTL, or -1.
     var volatileIndex: Int = -1
+    /// The log rewrite that already wrote this key (or that began before it
+    /// existed); a rewrite writes each key it finds with another value once.
+    public var snapshotGeneration: UInt32 = 0
 
     public static let persistent: Int64 = -1
 

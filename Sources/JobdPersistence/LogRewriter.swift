@@ -1,0 +1,181 @@
+import Glibc
+import JobdRESP
+import JobdStore
+import JobdSystem
+
+/// BGREWRITEAOF without fork: writes the keyspace as it was when the
+/// rewrite began into a new base file, a few milliseconds per loop turn,
+/// while every write from then on goes to a new incremental file.
+///
+/// "As it was when it began": keys created later carry the new generation
+/// and are skipped; a key that a command is about to change or delete
+/// before the scan reached it is written first (`preserve`), so the base
+/// never holds a change that the new incremental file holds too. When the
+/// base is on disk, the manifest switches to [new base, new incremental].
+public final class LogRewriter {
+    public enum Phase: Equatable {
+        case snapshotting
+        /// The snapshot is written; waiting for the sync thread to flush it.
+        case flushing
+        case finished
+        case failed(String)
+    }
+
+    public let generation: UInt32
+    public private(set) var phase = Phase.snapshotting
+    public private(set) var keysWritten = 0
+    public private(set) var bytesWritten = 0
+    public let startedAtNanos = Clock.monotonicNanos()
+
+    let keyspace: Keyspace
+    let log: AppendOnlyLog
+    private let incrementalSequence: Int
+    private let fd: Int32
+    private let temporaryPath: String
+    private let builder = BatchBuilder()
+    private var database = 0
+    private var cursor: UInt64 = 0
+    private let notice: Int64
+
+    /// Switches the log to a new incremental file and opens the snapshot file.
+    public init(keyspace: Keyspace, log: AppendOnlyLog) throws {
+        self.keyspace = keyspace
+        self.log = log
+        incrementalSequence = try log.startNewIncrementalFile()
+        (fd, temporaryPath) = try log.createTemporaryBase(sequence: incrementalSequence)
+        keyspace.snapshotGeneration &+= 1
+        generation = keyspace.snapshotGeneration
+        notice = Int64(incrementalSequence)
+    }
+
+    // MARK: Snapshot
+
+    /// Writes keys for about `budgetNanos`; moves to `.flushing` when all are written.
+    public func step(budgetNanos: Int64) {
+        guard phase == .snapshotting else { return }
+        let deadline = Clock.monotonicNanos() + budgetNanos
+        do {
+            while database < keyspace.databases.count {
+                let db = keyspace[database]
+                cursor = db.scanStored(cursor: cursor, count: 64) { entry in write(entry, in: db) }
+                try flushIfLarge()
+                if cursor == 0 { database += 1 }
+                if Clock.monotonicNanos() > deadline { return }
+            }
+            try flush()
+            log.finishTemporaryBase(fd: fd, notice: notice)
+            phase = .flushing
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Call before `entry` changes or goes away: its state at the start of the rewrite is written first.
+    @inline(__always)
+    public func preserve(_ entry: KeyEntry, in db: Database) {
+        guard entry.snapshotGeneration != generation, phase == .snapshotting else { return }
+        write(entry, in: db)
+    }
+
+    /// `preserve` for whatever is stored under `key`.
+    public func preserve(key: UnsafeRawBufferPointer, in db: Database) {
+        guard phase == .snapshotting, let entry = db.storedEntry(key) else { return }
+        preserve(entry, in: db)
+    }
+
+    /// Before a whole database changes (FLUSHDB, FLUSHALL, SWAPDB).
+    public func preserveAll(_ db: Database) {
+        guard phase == .snapshotting else { return }
+        db.forEachStored { preserve($0, in: db) }
+        do { try flushIfLarge() } catch { fail("\(error)") }
+    }
+
+    private func write(_ entry: KeyEntry, in db: Database) {
+        guard entry.snapshotGeneration != generation else { return }
+        entry.snapshotGeneration = generation
+        // A key past its expiry is not part of the data set; its DEL is in the new incremental file.
+        if entry.hasExpiry && keyspace.now > entry.expiresAt { return }
+        builder.select(db.index)
+        let e = builder.encoder
+        switch entry.value {
+        case let .string(bytes):
+            e.begin(entry.hasExpiry ? 5 : 3)
+            e.argument("SET")
+            e.argument(entry.key)
+            e.argument(bytes)
+            if entry.hasExpiry {
+                e.argument("PXAT")
+                e.argument(entry.expiresAt)
+            }
+            keysWritten += 1
+            return
+        case let .list(list):
+            writeList(list, key: entry.key, encoder: e)
+        }
+        if entry.hasExpiry {
+            e.begin(3)
+            e.argument("PEXPIREAT")
+            e.argument(entry.key)
+            e.argument(entry.expiresAt)
+        }
+        keysWritten += 1
+    }
+
+    /// RPUSH commands of at most 128 elements or about 1 MB each.
+    private func writeList(_ list: ListValue, key: [UInt8], encoder e: CommandEncoder) {
+        var pending: [[UInt8]] = []
+        var pendingBytes = 0
+        func emit() {
+            guard !pending.isEmpty else { return }
+            e.begin(2 + pending.count)
+            e.argument("RPUSH")
+            e.argument(key)
+            for element in pending { e.argument(element) }
+            pending.removeAll(keepingCapacity: true)
+            pendingBytes = 0
+        }
+        list.forEach { element in
+            pending.append(Array(element))
+            pendingBytes += element.count
+            if pending.count == 128 || pendingBytes > 1 << 20 { emit() }
+            return true
+        }
+        emit()
+    }
+
+    private func flushIfLarge() throws {
+        if builder.payloadSize >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        guard !builder.isEmpty else { return }
+        let bytes = builder.seal()
+        try log.writeSnapshot(fd, bytes)
+        bytesWritten += bytes.count
+        builder.reset()
+    }
+
+    // MARK: Finishing
+
+    /// Once the snapshot is on disk, makes it the base. Call every turn while flushing.
+    public func poll() {
+        guard phase == .flushing else { return }
+        let completed = log.state.completedNotice.load(ordering: .acquiring)
+        if completed == -notice { return fail("flushing the new base file failed") }
+        guard completed == notice else { return }
+        do {
+            try log.installBase(temporaryPath: temporaryPath, sequence: incrementalSequence,
+                                firstKeptSequence: incrementalSequence)
+            phase = .finished
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Gives up: the manifest still names the old files plus the new incremental one, which is a valid log.
+    public func fail(_ reason: String) {
+        if phase == .snapshotting { close(fd) }
+        unlink(temporaryPath)
+        phase = .failed(reason)
+    }
+}
