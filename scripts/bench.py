@@ -62,7 +62,9 @@ class Servers:
     def redis(self, *flags):
         port = free_port()
         proc = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
-                                 '--appendonly', 'no', '--daemonize', 'no', *flags],
+                                 '--appendonly', 'no', '--daemonize', 'no', '--dir', self.dir,
+                                 '--appendfilename', 'redis-%d.aof' % port, '--appenddirname', 'redis-%d' % port,
+                                 *flags],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)
         self.pids[port] = proc.pid
@@ -97,24 +99,33 @@ def number(x):
     return '{:,.0f}'.format(x) if x >= 100 else '%.3f' % x
 
 
+def share(x):
+    return '%.0f%%' % (x * 100)
+
+
 def ratio(a, b, inverse):
     return '%.2fx' % ((b / a) if inverse else (a / b)) if a and b else '-'
 
 
-def ratio_table(title, rows, columns, inverse=False):
+def ratio_table(title, rows, columns, inverse=False, shares=False):
     """rows: [(label..., mine, reference)] -> text table lines."""
     head = columns + ['jobd', 'redis', 'ratio']
-    body = [[*labels, number(a), number(b), ratio(a, b, inverse)] for *labels, a, b in rows]
+    if shares:
+        head = columns + ['jobd', 'redis']
+        body = [[*labels, share(a), share(b)] for *labels, a, b in rows]
+    else:
+        body = [[*labels, number(a), number(b), ratio(a, b, inverse)] for *labels, a, b in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     fmt = '  '.join('{:<%d}' % w for w in widths)
     return [title, fmt.format(*head)] + [fmt.format(*r) for r in body]
 
 
-def markdown_table(title, rows, columns, inverse=False):
-    head = columns + ['jobd', 'redis-server', 'ratio']
+def markdown_table(title, rows, columns, inverse=False, shares=False):
+    head = columns + (['jobd', 'redis-server'] if shares else ['jobd', 'redis-server', 'ratio'])
     lines = ['**%s**' % title, '', '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for *labels, a, b in rows:
-        lines.append('| ' + ' | '.join([*map(str, labels), number(a), number(b), ratio(a, b, inverse)]) + ' |')
+        cells = [share(a), share(b)] if shares else [number(a), number(b), ratio(a, b, inverse)]
+        lines.append('| ' + ' | '.join([*map(str, labels), *cells]) + ' |')
     return lines
 
 
@@ -155,12 +166,42 @@ def section_redis(args, servers, report):
            cpu_rows, ['test', 'pipeline'], inverse=True)
 
 
+def section_aof(args, servers, report):
+    """LPUSH with the append-only log on, appendfsync always and everysec, for
+    jobd and redis-server (both appendonly yes), -c 50 at -P 1 and -P 16, and
+    the always/everysec ratio for each server (Redis' group commit is weaker)."""
+    rows, ratio_rows = [], []
+    results = {}
+    for policy in ('everysec', 'always'):
+        jobd = servers.jobd('--appendonly', 'yes', '--appendfsync', policy)
+        redis = servers.redis('--appendonly', 'yes', '--appendfsync', policy)
+        for pipeline in (1, 16):
+            n = args.aof_requests * (4 if pipeline == 16 else 1)
+            samples = {jobd: [], redis: []}
+            for run in range(args.runs):
+                order = (jobd, redis) if run % 2 == 0 else (redis, jobd)
+                for port in order:
+                    samples[port].append(redis_benchmark(port, 'lpush', n, 50, pipeline))
+            a, b = statistics.median(samples[jobd]), statistics.median(samples[redis])
+            results[(policy, pipeline)] = (a, b)
+            rows.append(('LPUSH', policy, pipeline, a, b))
+            print('  LPUSH %-8s -P %-2d jobd %12s  redis %12s' % (policy, pipeline, '{:,.0f}'.format(a),
+                                                                  '{:,.0f}'.format(b)), flush=True)
+    report('appendonly yes: redis-benchmark LPUSH -c 50, requests/s, median of %d runs' % args.runs,
+           rows, ['test', 'appendfsync', 'pipeline'])
+    for pipeline in (1, 16):
+        always, everysec = results[('always', pipeline)], results[('everysec', pipeline)]
+        ratio_rows.append(('always/everysec', pipeline, always[0] / everysec[0], always[1] / everysec[1]))
+    report('always throughput as a share of everysec (higher is better; target for jobd >= 0.50)',
+           ratio_rows, ['measure', 'pipeline'], shares=True)
+
+
 def redis_version():
     out = subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout
     return out.split('v=')[1].split()[0] if 'v=' in out else '?'
 
 
-SECTIONS = {'redis': section_redis}
+SECTIONS = {'redis': section_redis, 'aof': section_aof}
 
 
 def main():
@@ -169,6 +210,7 @@ def main():
     parser.add_argument('--runs', type=int, default=int(os.environ.get('BENCH_RUNS', '5')))
     parser.add_argument('--requests-p1', type=int, default=int(os.environ.get('BENCH_REQUESTS_P1', '200000')))
     parser.add_argument('--requests-p16', type=int, default=int(os.environ.get('BENCH_REQUESTS_P16', '2000000')))
+    parser.add_argument('--aof-requests', type=int, default=int(os.environ.get('BENCH_REQUESTS_AOF', '100000')))
     args = parser.parse_args()
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
     print('machine: %d cores, %s, %s' % (os.cpu_count(), cpu, platform.platform()))
@@ -176,8 +218,8 @@ def main():
     print('redis-server: %s' % redis_version(), flush=True)
     tables = []
 
-    def report(title, rows, columns, inverse=False):
-        tables.append((title, rows, columns, inverse))
+    def report(title, rows, columns, inverse=False, shares=False):
+        tables.append((title, rows, columns, inverse, shares))
 
     for name in args.only or list(SECTIONS):
         servers = Servers()
@@ -187,13 +229,13 @@ def main():
         finally:
             servers.stop()
     print()
-    for title, rows, columns, inverse in tables:
-        print('\n'.join(ratio_table(title, rows, columns, inverse)))
+    for title, rows, columns, inverse, shares in tables:
+        print('\n'.join(ratio_table(title, rows, columns, inverse, shares)))
         print()
     if os.environ.get('BENCH_MARKDOWN'):
         with open(os.environ['BENCH_MARKDOWN'], 'w') as f:
-            for title, rows, columns, inverse in tables:
-                f.write('\n'.join(markdown_table(title, rows, columns, inverse)) + '\n\n')
+            for title, rows, columns, inverse, shares in tables:
+                f.write('\n'.join(markdown_table(title, rows, columns, inverse, shares)) + '\n\n')
 
 
 if __name__ == '__main__':

@@ -24,6 +24,8 @@ public final class DurabilityState: Sendable {
     /// errno of the last failed fdatasync, 0 after a success.
     public let lastFsyncErrno = Atomic<Int32>(0)
     public let fsyncCount = Atomic<Int64>(0)
+    /// Test knob (DEBUG AOF-FSYNC-DELAY): each fsync first sleeps this long, like a busy disk.
+    public let debugFsyncDelayMillis = Atomic<Int64>(0)
     /// Longest fdatasync so far, in microseconds.
     public let slowestFsyncMicros = Atomic<Int64>(0)
     /// Work for the sync thread besides flushing the current file (rare: file switches).

@@ -107,6 +107,11 @@ final class SyncThread: @unchecked Sendable {
             }
         }
         let fd = state.currentFD.load(ordering: .acquiring)
+        let delay = state.debugFsyncDelayMillis.load(ordering: .relaxed)
+        if delay > 0 && flushData {
+            var pause = timespec(tv_sec: Int(delay / 1000), tv_nsec: Int(delay % 1000) * 1_000_000)
+            nanosleep(&pause, nil)
+        }
         if flushData && fd >= 0 && cjobd_fdatasync(fd) != 0 { failure = cjobd_errno() }
         let micros = (Clock.monotonicNanos() - started) / 1000
         state.fsyncStartedMillis.store(0, ordering: .relaxed)

@@ -44,7 +44,7 @@ extension Server {
     private func serve(_ client: Client, _ command: BlockedCommand, key: [UInt8], entry: KeyEntry,
                        list: ListValue, db: Database) {
         let reply = writer(for: client)
-        if let aof, aof.policy == .always {
+        if repliesWaitForLog {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
         }
         switch command.action {

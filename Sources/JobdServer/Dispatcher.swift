@@ -30,7 +30,7 @@ extension Server {
         let logged = aof?.batch.payloadSize ?? 0
         if let rewrite, spec.flags.contains(.write) { preserveForRewrite(rewrite, spec, args, client) }
         spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
-        if let aof, aof.batch.payloadSize != logged, aof.policy == .always {
+        if let aof, aof.batch.payloadSize != logged, repliesWaitForLog {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(replyStart))
         }
         // An error reply starts with '-' (INFO's total_error_replies counts them all, as Redis).

@@ -40,6 +40,8 @@ public final class Server {
     var rewriteStats = RewriteStats()
     /// Turns in which the batch was written while an fsync had been running for over 2 s.
     var delayedFsyncs = 0
+    /// Monotonic ms since log writes wait for a stalled fsync (0: not waiting).
+    var logWritePostponedSince: Int64 = 0
     var timeouts = DeadlineHeap<BlockTimeout>()
     var stats = Stats()
 
@@ -143,6 +145,7 @@ public final class Server {
         nextCronAt = Clock.monotonicNanos()
         while isRunning {
             let timeout = loopTimeoutMillis()
+            updateLogStall()
             epoll.wait(timeoutMillis: timeout) { event in
                 handle(event)
             }
@@ -153,6 +156,7 @@ public final class Server {
 
     /// Runs one turn of the loop with a zero timeout (tests drive the server this way).
     public func runOnce(timeoutMillis: Int32 = 0) {
+        updateLogStall()
         epoll.wait(timeoutMillis: timeoutMillis) { event in handle(event) }
         afterEvents()
     }
@@ -194,6 +198,8 @@ public final class Server {
 
     private func loopTimeoutMillis() -> Int32 {
         if !unblockedQueue.isEmpty || shutdownRequested { return 0 }
+        // While writes wait for a stalled fsync, look again soon.
+        if logWritePostponedSince != 0 || (aof?.state.fsyncStartedMillis.load(ordering: .relaxed) ?? 0) != 0 { return 50 }
         let nowNanos = Clock.monotonicNanos()
         var timeout = max(0, (nextCronAt - nowNanos) / 1_000_000 + 1)
         if let deadline = timeouts.nextDeadline {

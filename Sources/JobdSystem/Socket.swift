@@ -169,7 +169,11 @@ public enum Socket {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
             addr.sin6_port = UInt16(port).bigEndian
-            inet_pton(AF_INET6, host, &addr.sin6_addr)
+            // An unparsed host would leave the address zero, which connects to this machine.
+            guard inet_pton(AF_INET6, host, &addr.sin6_addr) == 1 else {
+                FileDescriptor.close(fd)
+                throw SystemError("connect \(host): not an IPv6 address", errno: EINVAL)
+            }
             result = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
@@ -177,7 +181,10 @@ public enum Socket {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = UInt16(port).bigEndian
-            inet_pton(AF_INET, host, &addr.sin_addr)
+            guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
+                FileDescriptor.close(fd)
+                throw SystemError("connect \(host): not an IPv4 address", errno: EINVAL)
+            }
             result = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }

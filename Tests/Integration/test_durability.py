@@ -259,3 +259,24 @@ def test_a_torn_tail_is_dropped_with_a_warning_or_refused_when_configured(tmp_pa
         assert server.conn().cmd('LLEN', 'q') == (':', 49)
     finally:
         server.stop()
+
+
+def test_a_stalled_fsync_delays_writes_but_not_reads(fresh_jobd):
+    server = fresh_jobd('--appendfsync', 'everysec')
+    c = server.conn()
+    assert c.cmd('DEBUG', 'AOF-FSYNC-DELAY', '5000') == ('+', 'OK')
+    c.cmd('SET', 'before', '1')       # the next fsync (within ~1 s) now takes 5 s
+    time.sleep(3.6)                   # ... and has been running for over 2 s
+    reader = server.conn()
+    started = time.monotonic()
+    assert reader.cmd('GET', 'before') == ('$', b'1')
+    assert time.monotonic() - started < 0.5, 'reads are not delayed'
+    started = time.monotonic()
+    assert c.cmd('SET', 'during', '2') == ('+', 'OK')
+    waited = time.monotonic() - started
+    assert waited > 0.2, 'a write is answered only after its batch is written (%.2f s)' % waited
+    fields = dict(l.split(':', 1) for l in c.cmd('INFO', 'persistence')[1].decode().split('\r\n') if ':' in l)
+    assert int(fields['aof_delayed_fsync']) >= 1
+    assert 'taking too long' in server.log_text()
+    c.cmd('DEBUG', 'AOF-FSYNC-DELAY', '0')
+    assert c.cmd('GET', 'during') == ('$', b'2')

@@ -225,6 +225,19 @@ private let ipv6LoopbackWorks: Bool = {
         #expect(throws: SystemError.self) { try Socket.listenTCP(host: "127.0.0.1", port: port, backlog: 1) }
     }
 
+    @Test func connectingToSomethingThatIsNotAnAddressThrows() throws {
+        // With a listener on 127.0.0.1, an unparsed host must not quietly become 0.0.0.0 (this machine).
+        let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0, backlog: 4)
+        defer { FileDescriptor.close(listener) }
+        let port = Socket.localAddress(listener).port
+        for host in ["not-an-ip", "example.com", "", "::zz"] {
+            #expect(throws: SystemError.self, "\(host)") {
+                let fd = try Socket.connectTCP(host: host, port: port)
+                FileDescriptor.close(fd)
+            }
+        }
+    }
+
     @Test func connectingToAClosedPortThrows() throws {
         let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0, backlog: 1)
         let port = Socket.localAddress(listener).port
@@ -274,5 +287,37 @@ private let ipv6LoopbackWorks: Bool = {
         let error = SystemError("bind 1.2.3.4:5", errno: EADDRINUSE)
         #expect(error.description == "bind 1.2.3.4:5: Address already in use")
         #expect(error == SystemError("bind 1.2.3.4:5", errno: EADDRINUSE))
+    }
+}
+
+@Suite struct LogTests {
+    @Test func linesBelowTheLevelAreDroppedAndOthersCarryTheirMarker() throws {
+        let path = "/tmp/jobd-unit-log-\(getpid()).txt"
+        defer { unlink(path) }
+        let savedLevel = Log.level
+        defer { Log.level = savedLevel; try? Log.setFile("") }
+        try Log.setFile(path)
+        Log.level = .verbose
+        Log.debug("hidden")
+        Log.verbose("shown verbose")
+        Log.notice("shown notice")
+        Log.warning("shown warning")
+        let lines = try #require(FileDescriptor.readTextFile(path)).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.map { $0.split(separator: " ").dropFirst(5).first.map(String.init) } == ["-", "*", "#"])
+        #expect(lines.allSatisfy { $0.hasPrefix("\(getpid()):M ") })
+        #expect(lines.last?.hasSuffix(" # shown warning") == true)
+        #expect(!lines.contains { $0.contains("hidden") })
+        #expect(throws: SystemError.self) { try Log.setFile("/nonexistent-dir/jobd.log") }
+    }
+
+    @Test func levelsAreOrderedAndNamed() {
+        #expect(LogLevel.debug < .verbose && LogLevel.verbose < .notice && LogLevel.notice < .warning)
+        #expect(LogLevel.allCases.map(\.name) == ["debug", "verbose", "notice", "warning"])
+    }
+
+    @Test func processMemoryIsReported() {
+        #expect(ProcessMemory.residentBytes() > 1_000_000)
+        #expect(ProcessMemory.allocatedBytes() > 0)
     }
 }

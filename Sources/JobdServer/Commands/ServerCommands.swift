@@ -72,8 +72,19 @@ enum ServerCommands {
         call.reply.ok()
     }
 
+    /// DEBUG AOF-FSYNC-DELAY <ms>: every log fsync first waits this long, like a busy disk (tests).
+    static func debugFsyncDelay(_ call: Call) {
+        guard let aof = call.server.aof else { return call.reply.error("ERR Append only file is disabled (appendonly no)") }
+        guard let millis = call.integer(2, in: 0...600_000, orReply: "ERR value is out of range") else { return }
+        aof.state.debugFsyncDelayMillis.store(millis, ordering: .relaxed)
+        call.reply.ok()
+    }
+
     static func debugHelp(_ call: Call) {
-        HelpText.reply(call, command: "DEBUG", lines: ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."])
+        HelpText.reply(call, command: "DEBUG", lines: [
+            "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+            "AOF-FSYNC-DELAY <milliseconds>", "    Make every fsync of the append-only log wait this long first (simulates a busy disk).",
+        ])
     }
 
     // MARK: CONFIG
