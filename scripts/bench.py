@@ -9,6 +9,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -212,6 +213,11 @@ def main():
     parser.add_argument('--requests-p16', type=int, default=int(os.environ.get('BENCH_REQUESTS_P16', '2000000')))
     parser.add_argument('--aof-requests', type=int, default=int(os.environ.get('BENCH_REQUESTS_AOF', '100000')))
     args = parser.parse_args()
+    # SIGTERM or SIGHUP (a CI job cancelled, `timeout`, a closed terminal) would end
+    # Python without running the `finally` below and leave both servers running:
+    # turn them into SystemExit so Servers.stop() always runs.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
     print('machine: %d cores, %s, %s' % (os.cpu_count(), cpu, platform.platform()))
     print('jobd: %s' % subprocess.run([os.environ['JOBD_BIN'], 'version'], capture_output=True, text=True).stdout.strip())

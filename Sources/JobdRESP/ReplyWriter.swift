@@ -27,11 +27,13 @@ public struct ReplyWriter {
 
     @inline(__always)
     public func simpleString(_ text: StaticString) {
+        if Self.hasLineBreak(text) { return simpleString(text.description) }
         out.append(UInt8(ascii: "+"))
         out.append(text)
         out.append("\r\n")
     }
 
+    @_disfavoredOverload  // literals take the StaticString version
     public func simpleString(_ text: String) {
         out.append(UInt8(ascii: "+"))
         out.append(string: Self.sanitized(text))
@@ -41,12 +43,14 @@ public struct ReplyWriter {
     /// An error reply. `message` starts with its code ("ERR ...", "WRONGTYPE ...").
     @inline(__always)
     public func error(_ message: StaticString) {
+        if Self.hasLineBreak(message) { return error(message.description) }
         out.append(UInt8(ascii: "-"))
         out.append(message)
         out.append("\r\n")
     }
 
     /// An error reply built at run time; CR and LF become spaces as in Redis.
+    @_disfavoredOverload  // literals take the StaticString version
     public func error(_ message: String) {
         out.append(UInt8(ascii: "-"))
         out.append(string: Self.sanitized(message))
@@ -89,6 +93,7 @@ public struct ReplyWriter {
     @inline(__always)
     public func bulk(_ bytes: [UInt8]) { bytes.withUnsafeBytes { bulk($0) } }
 
+    @_disfavoredOverload  // literals take the StaticString version
     public func bulk(_ text: String) {
         var text = text
         text.withUTF8 { bulk(UnsafeRawBufferPointer($0)) }
@@ -184,6 +189,14 @@ public struct ReplyWriter {
     /// Raw protocol bytes, already encoded.
     @inline(__always)
     public func raw(_ bytes: StaticString) { out.append(bytes) }
+
+    /// Status and error replies cannot carry CR or LF (Redis turns them into spaces).
+    @inline(__always)
+    static func hasLineBreak(_ text: StaticString) -> Bool {
+        let p = text.utf8Start
+        for i in 0..<text.utf8CodeUnitCount where p[i] == 13 || p[i] == 10 { return true }
+        return false
+    }
 
     static func sanitized(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return text }

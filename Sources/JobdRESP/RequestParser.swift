@@ -58,10 +58,11 @@ public final class RequestParser {
 
     deinit { slices.deallocate() }
 
-    /// Bytes still missing for the bulk argument being read, or 0. The
-    /// connection uses it to read a large value in as few calls as possible.
-    public var pendingBulkBytes: Int {
-        mode == .multibulk && bulkLength >= 0 ? bulkLength + 2 : 0
+    /// While a bulk argument is being read: how many bytes, counted from the
+    /// buffer's read index, the command needs up to the end of that argument
+    /// (0 otherwise). The connection reads a large value in as few calls as possible.
+    public var bytesNeededForCurrentBulk: Int {
+        mode == .multibulk && bulkLength >= 0 ? position + bulkLength + 2 : 0
     }
 
     /// Parses the next command at the buffer's read index.

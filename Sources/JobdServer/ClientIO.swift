@@ -79,7 +79,7 @@ extension Server {
             shared = true
         }
         // Read a large bulk argument in as few calls as possible.
-        let missing = client.parser.pendingBulkBytes - buffer.readableCount
+        let missing = client.parser.bytesNeededForCurrentBulk - buffer.readableCount
         buffer.reserve(max(16 * 1024, missing))
         switch FileDescriptor.read(client.fd, into: buffer.writePointer, count: buffer.writableCount) {
         case let .transferred(n):

@@ -13,7 +13,7 @@ struct CommandSyntax {
 
     static func parse(_ syntax: String) -> [Argument] {
         var tokens = tokenize(syntax)[...]
-        return parseSequence(&tokens, until: nil)
+        return parseSequence(&tokens, inBrackets: false)
     }
 
     private static func tokenize(_ text: String) -> [String] {
@@ -31,35 +31,54 @@ struct CommandSyntax {
         return tokens
     }
 
-    private static func parseSequence(_ tokens: inout ArraySlice<String>, until end: String?) -> [Argument] {
+    /// Inside brackets `|` separates whole alternatives ("[EX seconds|PX ms]")
+    /// and ends the sequence; outside, it joins single words ("BEFORE|AFTER").
+    private static func parseSequence(_ tokens: inout ArraySlice<String>, inBrackets: Bool) -> [Argument] {
         var items: [Argument] = []
-        while let token = tokens.first, token != end, token != "|" {
-            tokens = tokens.dropFirst()
-            if token == "[" {
-                var alternatives = [parseSequence(&tokens, until: "]")]
-                while tokens.first == "|" {
-                    tokens = tokens.dropFirst()
-                    alternatives.append(parseSequence(&tokens, until: "]"))
-                }
-                if tokens.first == "]" { tokens = tokens.dropFirst() }
-                // "x [x ...]" marks the previous item as repeatable.
-                if alternatives.count == 1, let last = alternatives[0].last, case .value("...", _) = last {
-                    if let previous = items.popLast() { items.append(.multiple(previous)) }
-                    continue
-                }
-                let inner: Argument = alternatives.count > 1
-                    ? .oneOf(alternatives.map { $0.count == 1 ? $0[0] : .block($0) })
-                    : (alternatives[0].count == 1 ? alternatives[0][0] : .block(alternatives[0]))
-                items.append(.optional(inner))
-            } else if token == "..." {
-                items.append(.value(name: "...", type: "string"))
-            } else if token.uppercased() == token && token.lowercased() != token {
-                items.append(.token(token))
-            } else {
-                items.append(.value(name: token, type: type(of: token)))
+        while let token = tokens.first, token != "]" {
+            if token == "|" {
+                if inBrackets { break }
+                tokens = tokens.dropFirst()
+                guard let previous = items.popLast(), let next = parseItem(&tokens, items: &items) else { continue }
+                if case let .oneOf(choices) = previous { items.append(.oneOf(choices + [next])) }
+                else { items.append(.oneOf([previous, next])) }
+                continue
             }
+            if let item = parseItem(&tokens, items: &items) { items.append(item) }
         }
         return items
+    }
+
+    /// One word or bracket group; nil when the group only marked earlier items as repeatable.
+    private static func parseItem(_ tokens: inout ArraySlice<String>, items: inout [Argument]) -> Argument? {
+        guard let token = tokens.first else { return nil }
+        tokens = tokens.dropFirst()
+        guard token == "[" else { return word(token) }
+        var alternatives = [parseSequence(&tokens, inBrackets: true)]
+        while tokens.first == "|" {
+            tokens = tokens.dropFirst()
+            alternatives.append(parseSequence(&tokens, inBrackets: true))
+        }
+        if tokens.first == "]" { tokens = tokens.dropFirst() }
+        // "x y [x y ...]" marks the preceding group as repeatable.
+        if alternatives.count == 1, let last = alternatives[0].last, case .value("...", _) = last {
+            let repeated = Array(alternatives[0].dropLast())
+            let count = max(1, repeated.count)
+            guard items.count >= count else { return nil }
+            let group = Array(items.suffix(count))
+            items.removeLast(count)
+            return .multiple(group.count == 1 ? group[0] : .block(group))
+        }
+        let inner: Argument = alternatives.count > 1
+            ? .oneOf(alternatives.map { $0.count == 1 ? $0[0] : .block($0) })
+            : (alternatives[0].count == 1 ? alternatives[0][0] : .block(alternatives[0]))
+        return .optional(inner)
+    }
+
+    private static func word(_ token: String) -> Argument {
+        if token == "..." { return .value(name: "...", type: "string") }
+        if token.uppercased() == token && token.lowercased() != token { return .token(token) }
+        return .value(name: token, type: type(of: token))
     }
 
     private static func type(of name: String) -> String {

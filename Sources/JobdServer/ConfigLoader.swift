@@ -17,9 +17,11 @@ public enum ConfigLoader {
     /// Applies every directive in `text` to `config`, in order.
     public static func apply(_ text: String, source: String, to config: ServerConfig) throws(LoadError) {
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the newline byte: in Swift "\r\n" is one Character, so splitting
+        // Characters on "\n" would miss every line of a file with Windows endings.
+        for rawLine in text.utf8.split(separator: 10, omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(inSpaceSet: true)
+            let line = Substring(String(decoding: rawLine, as: UTF8.self)).trimmingCharacters(inSpaceSet: true)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let words = splitArguments(line) else {
                 throw LoadError(line: lineNumber, text: line, reason: "Unbalanced quotes in configuration line", source: source)
@@ -57,18 +59,20 @@ public enum ConfigLoader {
         if !value.isEmpty && !value.utf8.contains(where: { ASCII.isSpace($0) || $0 == 34 || $0 == 39 || $0 == 92 }) {
             return value
         }
-        var out = "\""
+        // Escape byte by byte, decode once: multi-byte UTF-8 characters stay whole.
+        var out: [UInt8] = [34]
         for byte in value.utf8 {
             switch byte {
-            case 34: out += "\\\""
-            case 92: out += "\\\\"
-            case 10: out += "\\n"
-            case 13: out += "\\r"
-            case 9: out += "\\t"
-            default: out += String(decoding: [byte], as: UTF8.self)
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, UInt8(ascii: "n")]
+            case 13: out += [92, UInt8(ascii: "r")]
+            case 9: out += [92, UInt8(ascii: "t")]
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(34)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Splits a line the way redis.conf and inline commands are split (quotes, escapes).

@@ -1,3 +1,5 @@
+import JobdSystem
+
 /// Parsing of config values, with Redis' error texts.
 enum ConfigValues {
     /// Redis' memtoull: a number with an optional unit b, k, kb, m, mb, g, gb (case-insensitive).
@@ -18,7 +20,9 @@ enum ConfigValues {
     }
 
     static func integer(_ text: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
-        guard let value = Int(text) else { throw .message("argument couldn't be parsed into an integer") }
+        // Redis' string2ll: no sign but '-', no leading zeros, no spaces.
+        guard let parsed = Numbers.parseInt64(text) else { throw .message("argument couldn't be parsed into an integer") }
+        let value = Int(parsed)
         guard range.contains(value) else {
             throw .message("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
         }

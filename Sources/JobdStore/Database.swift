@@ -171,7 +171,7 @@ public final class Database {
     /// One SCAN step: live entries from `cursor`; returns the next cursor.
     public func scan(cursor: UInt64, count: Int, _ body: (KeyEntry) -> Void) -> UInt64 {
         var expiredFound: [KeyEntry] = []
-        let next = table.scan(cursor: cursor, atLeast: count, maxBuckets: count * 10) { entry in
+        let next = table.scan(cursor: cursor, atLeast: count, maxBuckets: count.multipliedReportingOverflow(by: 10).overflow ? Int.max : count * 10) { entry in
             if entry.hasExpiry && keyspace.now > entry.expiresAt {
                 expiredFound.append(entry)
             } else {

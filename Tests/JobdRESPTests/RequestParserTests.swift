@@ -233,7 +233,8 @@ private func isIncomplete(_ outcome: ParseOutcome) -> Bool {
         #expect(isIncomplete(parser.parse(buffer)))
         buffer.compact()
         #expect(buffer.readIndex == 0)
-        #expect(parser.pendingBulkBytes == 5002)
+        // 27 header bytes of this command plus the 5000-byte value and its CRLF.
+        #expect(parser.bytesNeededForCurrentBulk == 27 + 5002)
         buffer.append(Array(request[27..<1000]))
         #expect(isIncomplete(parser.parse(buffer)))
         buffer.append(Array(request[1000...]))
@@ -432,25 +433,25 @@ private func isIncomplete(_ outcome: ParseOutcome) -> Bool {
 
     // MARK: State
 
-    @Test func pendingBulkBytesReportsTheSizeOfABigBulkBeingRead() {
+    @Test func bytesNeededForCurrentBulkCountsFromTheCommandStartToTheEndOfTheBulk() {
         let parser = RequestParser()
         let buffer = ByteBuffer()
-        #expect(parser.pendingBulkBytes == 0)
-        buffer.append(bytes("*2\r\n$3\r\nSET\r\n$1048576\r\n"))
+        #expect(parser.bytesNeededForCurrentBulk == 0)
+        buffer.append(bytes("*2\r\n$3\r\nSET\r\n$1048576\r\n"))  // 23 bytes
         #expect(isIncomplete(parser.parse(buffer)))
-        #expect(parser.pendingBulkBytes == 1_048_578)
+        #expect(parser.bytesNeededForCurrentBulk == 23 + 1_048_578)
         buffer.append([UInt8](repeating: 1, count: 500_000))
         #expect(isIncomplete(parser.parse(buffer)))
-        #expect(parser.pendingBulkBytes == 1_048_578)
+        #expect(parser.bytesNeededForCurrentBulk == 23 + 1_048_578)
         buffer.append([UInt8](repeating: 1, count: 548_576) + [13, 10])
         guard case let .command(args) = parser.parse(buffer) else { Issue.record("command"); return }
         #expect(args[1].count == 1_048_576)
-        #expect(parser.pendingBulkBytes == 0)
+        #expect(parser.bytesNeededForCurrentBulk == 0)
         parser.finishCommand(buffer)
         // Inline requests never have a pending bulk.
         buffer.append(bytes("SET a"))
         #expect(isIncomplete(parser.parse(buffer)))
-        #expect(parser.pendingBulkBytes == 0)
+        #expect(parser.bytesNeededForCurrentBulk == 0)
     }
 
     @Test func resetForgetsAPartialCommand() {

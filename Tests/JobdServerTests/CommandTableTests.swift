@@ -182,28 +182,24 @@ private func pureToken(_ token: String, flags: [String] = []) -> RESPValue {
 
     @Test func alternativesOutsideBracketsKeepEveryArgument() {
         // LINSERT, LMOVE, LMPOP, CLIENT NO-EVICT and CLIENT SETINFO have "A|B" outside brackets.
-        withKnownIssue("CommandSyntax.parseSequence stops at a top-level '|' and drops the rest of the syntax") {
-            let linsert = CommandSyntax.parse("key BEFORE|AFTER pivot element")
-            #expect(linsert.count == 4, "\(linsert)")
-            if linsert.count == 4, case let .oneOf(where_) = linsert[1] {
-                #expect(where_.count == 2)
-            } else {
-                Issue.record("BEFORE|AFTER is not one argument: \(linsert)")
-            }
-            #expect(CommandSyntax.parse("source destination LEFT|RIGHT LEFT|RIGHT").count == 4)
-            #expect(CommandSyntax.parse("ON|OFF").count == 1)
-            if case .oneOf = CommandSyntax.parse("ON|OFF").first {} else { Issue.record("ON|OFF is not a oneof") }
+        let linsert = CommandSyntax.parse("key BEFORE|AFTER pivot element")
+        #expect(linsert.count == 4, "\(linsert)")
+        if linsert.count == 4, case let .oneOf(where_) = linsert[1] {
+            #expect(where_.count == 2)
+        } else {
+            Issue.record("BEFORE|AFTER is not one argument: \(linsert)")
         }
+        #expect(CommandSyntax.parse("source destination LEFT|RIGHT LEFT|RIGHT").count == 4)
+        #expect(CommandSyntax.parse("ON|OFF").count == 1)
+        if case .oneOf = CommandSyntax.parse("ON|OFF").first {} else { Issue.record("ON|OFF is not a oneof") }
     }
 
     @Test func aRepeatedGroupRepeatsTheWholeGroup() {
         // MSET's "key value [key value ...]" is one block of key and value, marked multiple.
-        withKnownIssue("CommandSyntax marks only the last word of a repeated group as multiple") {
-            let mset = CommandSyntax.parse("key value [key value ...]")
-            guard mset.count == 1, case let .multiple(.block(pair)) = mset[0], pair.count == 2 else {
-                Issue.record("got \(mset)")
-                return
-            }
+        let mset = CommandSyntax.parse("key value [key value ...]")
+        guard mset.count == 1, case let .multiple(.block(pair)) = mset[0], pair.count == 2 else {
+            Issue.record("got \(mset)")
+            return
         }
     }
 
@@ -215,14 +211,7 @@ private func pureToken(_ token: String, flags: [String] = []) -> RESPValue {
             let words = spec.docs.syntax.split(whereSeparator: { " []|".contains($0) }).map(String.init).filter { $0 != "..." }
             let seen = Set(names(parsed))
             let lost = words.filter { !seen.contains($0) }
-            guard !lost.isEmpty else { continue }
-            if hasTopLevelAlternatives(spec.docs.syntax) {
-                withKnownIssue("top-level '|' alternatives are dropped (see alternativesOutsideBracketsKeepEveryArgument)") {
-                    Issue.record("\(spec.fullName): \(lost) missing from \(spec.docs.syntax)")
-                }
-            } else {
-                Issue.record("\(spec.fullName): \(lost) missing from \(spec.docs.syntax)")
-            }
+            #expect(lost.isEmpty, "\(spec.fullName): \(lost) missing from \(spec.docs.syntax)")
         }
     }
 }
@@ -239,11 +228,3 @@ private func names(_ arguments: [CommandSyntax.Argument]) -> [String] {
     }
 }
 
-/// Whether `syntax` has a '|' outside any brackets ("key BEFORE|AFTER pivot element").
-private func hasTopLevelAlternatives(_ syntax: String) -> Bool {
-    var depth = 0
-    for ch in syntax {
-        if ch == "[" { depth += 1 } else if ch == "]" { depth -= 1 } else if ch == "|" && depth == 0 { return true }
-    }
-    return false
-}

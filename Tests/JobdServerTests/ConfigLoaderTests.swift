@@ -58,11 +58,9 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         // directive is applied and the rest are silently ignored.
         let config = try load("port 7000\r\n\thz 20\r\n\r\nrequirepass \"a b\"\r\n")
         #expect(config.port == 7000)
-        withKnownIssue("ConfigLoader.apply splits Characters on \"\\n\", which never matches \"\\r\\n\"") {
-            #expect(config.hz == 20)
-            #expect(config.requirePass == "a b")
-            #expect(loadError("port 1\r\nnot-a-directive 1\r\n")?.line == 2)
-        }
+        #expect(config.hz == 20)
+        #expect(config.requirePass == "a b")
+        #expect(loadError("port 1\r\nnot-a-directive 1\r\n")?.line == 2)
     }
 
     @Test func theLastOccurrenceOfADirectiveWins() throws {
@@ -199,11 +197,9 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
 
     @Test func flagValuesWithSpacesKeepNonASCIIText() throws {
         // A quoted flag value must come back byte for byte, accents included.
-        withKnownIssue("ConfigLoader.quote decodes each UTF-8 byte on its own, turning é into two U+FFFD") {
-            let config = try load(ConfigLoader.flagsToText(["--dir", "/srv/jöbd data", "--requirepass", "pä ss"]))
-            #expect(config.dir == "/srv/jöbd data")
-            #expect(config.requirePass == "pä ss")
-        }
+        let config = try load(ConfigLoader.flagsToText(["--dir", "/srv/jöbd data", "--requirepass", "pä ss"]))
+        #expect(config.dir == "/srv/jöbd data")
+        #expect(config.requirePass == "pä ss")
         // Without spaces no quoting happens, and the text is kept.
         #expect(try load(ConfigLoader.flagsToText(["--dir", "/srv/jöbd"])).dir == "/srv/jöbd")
     }
