@@ -75,7 +75,7 @@ public enum BatchFormat {
     }
 
     /// True when `bytes` starts with a header whose payload follows in full and checks out.
-    static func validBatch(at bytes: UnsafeRawBufferPointer) -> Int? {
+    public static func validBatch(at bytes: UnsafeRawBufferPointer) -> Int? {
         guard let (length, crc) = readHeader(bytes), bytes.count - headerSize >= length else { return nil }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[headerSize..<(headerSize + length)])
         return checksum(payload) == crc ? headerSize + length : nil

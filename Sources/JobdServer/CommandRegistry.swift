@@ -6,7 +6,7 @@ enum CommandRegistry {
     // MARK: Connection
 
     static var connection: [CommandSpec] { [
-        CommandSpec("ping", arity: -1, flags: [.fast, .stale, .loading], group: "connection",
+        CommandSpec("ping", arity: -1, flags: [.fast], group: "connection",
                     summary: "Returns the server's liveliness response.", syntax: "[message]", handler: ConnectionCommands.ping),
         CommandSpec("echo", arity: 2, flags: [.fast, .stale, .loading], group: "connection",
                     summary: "Returns the given string.", syntax: "message", handler: ConnectionCommands.echo),

@@ -18,6 +18,11 @@ extension Server {
             stats.totalErrorReplies += 1
             return
         }
+        if loading && !spec.flags.contains(.loading) {
+            reply.error("LOADING Redis is loading the dataset in memory")
+            stats.totalErrorReplies += 1
+            return
+        }
         if let aof, aof.isFailing, spec.flags.contains(.write) {
             reply.error("MISCONF Errors writing to the AOF file: \(aof.lastWriteError?.description ?? "short write")")
             stats.totalErrorReplies += 1

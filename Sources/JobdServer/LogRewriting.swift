@@ -46,7 +46,7 @@ extension Server {
 
     /// auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked from cron.
     func considerAutomaticRewrite() {
-        guard let aof, rewrite == nil, config.autoRewritePercentage > 0,
+        guard let aof, rewrite == nil, !loading, config.autoRewritePercentage > 0,
               aof.currentSize >= Int64(config.autoRewriteMinSize) else { return }
         let base = max(aof.baseSize, 1)
         let growth = (aof.currentSize - base) * 100 / base

@@ -30,8 +30,12 @@ public final class Server {
     let blocking = BlockingRegistry()
     /// The append-only log, when appendonly is on.
     public internal(set) var aof: AppendOnlyLog?
-    /// True while the log is being replayed: nothing is logged then.
+    /// True while the log is being replayed: nothing is logged then and
+    /// commands without the `loading` flag get -LOADING.
     var loading = false
+    var loader: LogLoader?
+    /// Why the server stopped before serving (a damaged log), if it did.
+    public internal(set) var startupFailure: String?
     /// Clients with replies held until the log is durable.
     var clientsWaitingForDurability: [Client] = []
     var lastLogErrorReport: Int64 = 0
@@ -143,6 +147,7 @@ public final class Server {
     /// Runs until SHUTDOWN or a termination signal. Call on the engine thread.
     public func run() {
         nextCronAt = Clock.monotonicNanos()
+        if loader == nil { becameReady() }
         while isRunning {
             let timeout = loopTimeoutMillis()
             updateLogStall()
@@ -190,6 +195,7 @@ public final class Server {
         expireBlockTimeouts()
         if Clock.monotonicNanos() >= nextCronAt { cron() }
         processUnblockedClients()
+        if loader != nil { advanceLoading() }
         if rewrite != nil { advanceRewrite() }
         // The log first: no reply leaves before the writes it acknowledges are in the file.
         if writeLogBatch() { flushWrites() }
@@ -197,7 +203,7 @@ public final class Server {
     }
 
     private func loopTimeoutMillis() -> Int32 {
-        if !unblockedQueue.isEmpty || shutdownRequested { return 0 }
+        if !unblockedQueue.isEmpty || shutdownRequested || loader != nil { return 0 }
         // While writes wait for a stalled fsync, look again soon.
         if logWritePostponedSince != 0 || (aof?.state.fsyncStartedMillis.load(ordering: .relaxed) ?? 0) != 0 { return 50 }
         let nowNanos = Clock.monotonicNanos()
@@ -219,6 +225,11 @@ public final class Server {
                 Log.notice("Received SIGHUP; configuration reload is not supported yet, ignoring")
             }
         }
+    }
+
+    /// The data set is loaded and every command is served from now on.
+    func becameReady() {
+        Log.notice("Ready to accept connections")
     }
 
     /// Stops accepting and ends the loop after this turn's replies are written.

@@ -115,6 +115,7 @@ enum ServerInfo {
             ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", String(server.startedAtMillis / 1000)),
             ("rdb_last_bgsave_status", "ok"), ("aof_enabled", server.aof == nil ? "0" : "1"),
         ]
+        fields += server.loadingInfoFields()
         fields += server.rewriteInfoFields()
         guard let aof = server.aof else {
             return fields + [("aof_last_write_status", "ok"), ("bgsave_in_progress", "0")]

@@ -25,19 +25,13 @@ enum ServeCommand {
             return 1
         }
         server.configFile = configFile
-        do {
-            try server.loadAppendOnlyLog()
-        } catch {
-            Log.warning("\(error)")
-            return 1
-        }
+        server.beginLoadingAppendOnlyLog()
         if !config.pidFile.isEmpty { writePIDFile(config.pidFile) }
         Log.notice("jobd \(JobdVersion.text) started, pid=\(getpid())")
         Log.notice("Listening on \(server.listeningDescriptions.joined(separator: ", "))")
-        Log.notice("Ready to accept connections")
         server.run()
         if !config.pidFile.isEmpty { unlink(config.pidFile) }
-        return 0
+        return server.startupFailure == nil ? 0 : 1
     }
 
     /// mkdir -p

@@ -28,11 +28,14 @@ def wait_for_port(port, proc, what, timeout=15):
             raise RuntimeError('%s exited with %s before listening' % (what, proc.returncode))
         try:
             c = Conn(port, timeout=1)
-            if c.cmd('PING') in (('+', 'PONG'), ('-', 'NOAUTH Authentication required.')):
-                c.close()
+            answer = c.cmd('PING')
+            c.close()
+            # PING answers -LOADING until the log is loaded, as in Redis
+            if answer in (('+', 'PONG'), ('-', 'NOAUTH Authentication required.')):
                 return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise RuntimeError('%s did not start on port %d' % (what, port))
 
 

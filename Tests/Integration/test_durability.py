@@ -280,3 +280,48 @@ def test_a_stalled_fsync_delays_writes_but_not_reads(fresh_jobd):
     assert 'taking too long' in server.log_text()
     c.cmd('DEBUG', 'AOF-FSYNC-DELAY', '0')
     assert c.cmd('GET', 'during') == ('$', b'2')
+
+
+def test_while_a_large_log_loads_info_shows_progress_and_commands_get_loading(tmp_path):
+    workdir = str(tmp_path)
+    port = free_port()
+    server = start(workdir, port)
+    payload = b''.join(b'*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$20\r\nxxxxxxxxxxxxxxxxxxxx\r\n' % (len(k), k)
+                       for k in (b'key:%d' % i for i in range(1_500_000)))
+    out = subprocess.run(['redis-cli', '-p', str(port), '--pipe'], input=payload, capture_output=True, timeout=300)
+    assert b'errors: 0' in out.stdout, out.stdout
+    assert server.stop() == 0
+    log = os.path.join(workdir, 'restart.log')
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir],
+                            stdout=open(log, 'w'), stderr=subprocess.STDOUT)
+    try:
+        seen_loading = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                c = Conn(port, timeout=5)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            def persistence():
+                return dict(l.split(':', 1) for l in c.cmd('INFO', 'persistence')[1].decode().split('\r\n') if ':' in l)
+            fields = persistence()
+            if fields['loading'] == '1':
+                sample = (fields, c.cmd('GET', 'key:1'), c.cmd('PING'))
+                if persistence()['loading'] == '1':  # still loading after the probes: they saw it too
+                    seen_loading = sample
+            else:
+                break
+        assert seen_loading, 'the log loaded before any INFO could see it (too small to observe?)'
+        fields, get_reply, ping_reply = seen_loading
+        assert get_reply == ('-', 'LOADING Redis is loading the dataset in memory')
+        assert ping_reply == ('-', 'LOADING Redis is loading the dataset in memory')  # as Redis: PING is not a loading command
+        assert 0 <= float(fields['loading_loaded_perc']) <= 100
+        assert int(fields['loading_total_bytes']) > 10_000_000
+        c = Conn(port)
+        assert c.cmd('DBSIZE') == (':', 1_500_000)
+        assert c.cmd('GET', 'key:1499999') == ('$', b'x' * 20)
+        assert 'Ready to accept connections' in open(log).read()
+    finally:
+        proc.terminate()
+        proc.wait(30)
