@@ -110,7 +110,19 @@ public final class LogRewriter {
             keysWritten += 1
             return
         case let .list(list):
-            writeList(list, key: entry.key, encoder: e)
+            writeChunked("RPUSH", key: entry.key, width: 1, encoder: e) { add in
+                list.forEach { element in add(Array(element)); return true }
+            }
+        case let .hash(hash):
+            writeChunked("HSET", key: entry.key, width: 2, encoder: e) { add in
+                hash.fields.forEach { field, value in add(field); add(value) }
+            }
+        case let .set(set):
+            writeChunked("SADD", key: entry.key, width: 1, encoder: e) { add in set.forEach(add) }
+        case let .zset(zset):
+            writeChunked("ZADD", key: entry.key, width: 2, encoder: e) { add in
+                zset.forEach { score, member in add(Numbers.formatDouble(score)); add(member) }
+            }
         }
         if entry.hasExpiry {
             e.begin(3)
@@ -121,24 +133,25 @@ public final class LogRewriter {
         keysWritten += 1
     }
 
-    /// RPUSH commands of at most 128 elements or about 1 MB each.
-    private func writeList(_ list: ListValue, key: [UInt8], encoder e: CommandEncoder) {
+    /// `command key args...` in commands of at most 128 items (of `width`
+    /// arguments each) or about 1 MB, so that no logged command is huge.
+    private func writeChunked(_ command: StaticString, key: [UInt8], width: Int, encoder e: CommandEncoder,
+                              _ items: (_ add: ([UInt8]) -> Void) -> Void) {
         var pending: [[UInt8]] = []
         var pendingBytes = 0
         func emit() {
             guard !pending.isEmpty else { return }
             e.begin(2 + pending.count)
-            e.argument("RPUSH")
+            e.argument(command)
             e.argument(key)
-            for element in pending { e.argument(element) }
+            for argument in pending { e.argument(argument) }
             pending.removeAll(keepingCapacity: true)
             pendingBytes = 0
         }
-        list.forEach { element in
-            pending.append(Array(element))
-            pendingBytes += element.count
-            if pending.count == 128 || pendingBytes > 1 << 20 { emit() }
-            return true
+        items { argument in
+            pending.append(argument)
+            pendingBytes += argument.count
+            if pending.count % width == 0 && (pending.count == 128 * width || pendingBytes > 1 << 20) { emit() }
         }
         emit()
     }

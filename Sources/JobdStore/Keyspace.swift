@@ -16,7 +16,7 @@ public final class Keyspace {
     public var expiredKeys = 0
     /// Stamped on keys created from now on (see KeyEntry.snapshotGeneration).
     public var snapshotGeneration: UInt32 = 0
-    var random = FastRandom()
+    public var random = FastRandom()
 
     public init(databaseCount: Int = 16, now: Int64 = Clock.wallMillis()) {
         self.now = now
@@ -54,15 +54,15 @@ public final class Keyspace {
 }
 
 /// xoshiro256** seeded from the system: cheap randomness for sampling.
-struct FastRandom: RandomNumberGenerator {
+public struct FastRandom: RandomNumberGenerator {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
-    init() {
+    public init() {
         var seed = SystemRandomNumberGenerator()
         s = (seed.next(), seed.next(), seed.next(), seed.next() | 1)
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
         let t = s.1 << 17
         s.2 ^= s.0

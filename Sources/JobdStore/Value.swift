@@ -3,12 +3,18 @@
 public enum Value {
     case string([UInt8])
     case list(ListValue)
+    case hash(HashValue)
+    case set(SetValue)
+    case zset(SortedSetValue)
 
     /// The name TYPE reports.
     public var typeName: StaticString {
         switch self {
         case .string: "string"
         case .list: "list"
+        case .hash: "hash"
+        case .set: "set"
+        case .zset: "zset"
         }
     }
 
@@ -16,18 +22,33 @@ public enum Value {
         switch self {
         case .string: .string
         case .list: .list
+        case .hash: .hash
+        case .set: .set
+        case .zset: .zset
         }
     }
 }
 
 /// Value types without their payloads (TYPE filters in SCAN, type checks).
 public enum ValueKind: Sendable {
-    case string, list
+    case string, list, hash, set, zset
 
     public init?(name: UnsafeRawBufferPointer) {
-        if name.elementsEqualIgnoringCase("string") { self = .string }
-        else if name.elementsEqualIgnoringCase("list") { self = .list }
-        else { return nil }
+        for kind in [ValueKind.string, .list, .hash, .set, .zset] where name.elementsEqualIgnoringCase(kind.name) {
+            self = kind
+            return
+        }
+        return nil
+    }
+
+    public var name: String {
+        switch self {
+        case .string: "string"
+        case .list: "list"
+        case .hash: "hash"
+        case .set: "set"
+        case .zset: "zset"
+        }
     }
 }
 

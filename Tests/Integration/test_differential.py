@@ -13,14 +13,14 @@ SEEDS = int(os.environ.get('JOBD_DIFF_SEEDS', '12'))
 OPS = int(os.environ.get('JOBD_DIFF_OPS', '500'))
 
 
-def run_sequence(jobd, redis, seed, protocol):
+def run_sequence(jobd, redis, seed, protocol, gen=None, normalize=normalize, ops=OPS):
     a, b = jobd.conn(), redis.conn()
     if protocol == 3:
         assert a.cmd('HELLO', '3')[0] == '%'
         assert b.cmd('HELLO', '3')[0] == '%'
-    gen = Generator(seed)
+    gen = gen or Generator(seed)
     history = []
-    for n in range(OPS):
+    for n in range(ops):
         command = gen.command()
         history.append(command)
         mine = normalize(command, a.cmd(*command))
