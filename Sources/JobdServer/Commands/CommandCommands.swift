@@ -122,6 +122,13 @@ enum CommandCommands {
         switch spec.docs.group {
         case "string": categories.append("@string")
         case "list": categories.append("@list")
+        case "hash": categories.append("@hash")
+        case "set": categories.append("@set")
+        case "sorted-set": categories.append("@sortedset")
+        case "stream": categories.append("@stream")
+        case "pubsub": categories.append("@pubsub")
+        case "transactions": categories.append("@transaction")
+        case "scripting": categories.append("@scripting")
         case "connection": categories.append("@connection")
         default: break
         }
