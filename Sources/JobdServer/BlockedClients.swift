@@ -8,6 +8,11 @@ import JobdSystem
 extension Server {
     /// Puts the calling client to sleep on `keys` until one holds a list.
     func block(_ call: Call, keys: [[UInt8]], deadline: Int64, action: BlockedCommand.Action) {
+        if executingTransaction {
+            // Inside EXEC nothing else can run, so waiting is pointless: answer as a timeout (Redis 7.0).
+            if case .move = action { call.reply.nullBulk() } else { call.reply.nullArray() }
+            return
+        }
         let serial = blocking.makeSerial()
         blocking.block(call.client, BlockedCommand(action: action, keys: keys, database: call.client.databaseIndex,
                                                    deadline: deadline, serial: serial))
@@ -36,6 +41,12 @@ extension Server {
                         }
                     }
                     serve(client, command, key: ref.key, entry: entry, list: list, db: db)
+                    if !watchers.isEmpty {
+                        ref.key.withUnsafeBytes { touch(database: db.index, key: $0) }
+                        if case let .move(_, _, destination) = command.action {
+                            destination.withUnsafeBytes { touch(database: db.index, key: $0) }
+                        }
+                    }
                 }
             }
         }

@@ -49,6 +49,11 @@ final class Client {
     var bytesSent: Int64 = 0
     /// Replies waiting for the log to become durable (appendfsync always), oldest first.
     var heldReplies = RingDeque<HeldReply>()
+    /// Between MULTI and EXEC: the queued commands.
+    var transaction: TransactionState?
+    /// Keys this client WATCHes, and whether one of them changed since.
+    var watching: [WatchRecord] = []
+    var watchedKeyChanged = false
 
     init(id: Int64, fd: Int32, peer: Socket.Peer, local: Socket.Peer, now: Int64, authenticated: Bool, limits: RequestLimits) {
         self.id = id
@@ -66,6 +71,7 @@ final class Client {
     /// The CLIENT LIST / CLIENT INFO line for this client.
     func infoLine(now: Int64, database: Int) -> String {
         var flags = ""
+        if transaction != nil { flags += "x" }
         if isBlocked { flags += "b" }
         if closeAfterReply { flags += "c" }
         if flags.isEmpty { flags = "N" }
@@ -76,7 +82,7 @@ final class Client {
         let fields: [String] = [
             "id=\(id)", "addr=\(peer.text)", "laddr=\(local.text)", "fd=\(fd)", "name=\(name)",
             "age=\(age)", "idle=\(idle)", "flags=\(flags)", "db=\(database)", "sub=0", "psub=0", "ssub=0",
-            "multi=-1", "qbuf=\(queryBuffer)", "qbuf-free=\((pendingInput?.capacity ?? 0) - queryBuffer)",
+            "multi=\(transaction.map { String($0.queued.count) } ?? "-1")", "qbuf=\(queryBuffer)", "qbuf-free=\((pendingInput?.capacity ?? 0) - queryBuffer)",
             "argv-mem=0", "multi-mem=0", "rbs=\(pendingInput?.capacity ?? 0)", "rbp=0",
             "obl=0", "oll=0", "omem=\(outputBytes)", "tot-mem=\(outputBytes + queryBuffer)",
             "events=r", "cmd=\(lastCommand)", "user=default", "redir=-1",

@@ -272,6 +272,7 @@ extension Server {
     func closeClient(_ client: Client) {
         guard Int(client.fd) < clientsByFD.count, clientsByFD[Int(client.fd)] === client else { return }
         if client.isBlocked { blocking.unblock(client) }
+        if !client.watching.isEmpty { unwatchAll(client) }
         clientsByFD[Int(client.fd)] = nil
         clientCount -= 1
         epoll.remove(client.fd)

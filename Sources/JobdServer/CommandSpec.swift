@@ -1,5 +1,6 @@
 import JobdRESP
 import JobdStore
+import JobdSystem
 
 /// Command flags, checked once by the dispatcher (and listed by COMMAND).
 struct CommandFlags: OptionSet {
@@ -35,16 +36,46 @@ struct KeyPositions {
     let first: Int
     let last: Int
     let step: Int
+    /// For "numkeys key [key ...]" commands: where numkeys is (the keys
+    /// follow it); `first...last` then name keys before it (a destination) or
+    /// nothing. COMMAND shows such commands with their fixed keys only.
+    var numkeysIndex = 0
+
+    init(first: Int, last: Int, step: Int) {
+        self.first = first
+        self.last = last
+        self.step = step
+    }
+
     static let none = KeyPositions(first: 0, last: 0, step: 0)
     static let one = KeyPositions(first: 1, last: 1, step: 1)
     static let all = KeyPositions(first: 1, last: -1, step: 1)
 
-    /// The key positions in a call with `count` arguments.
+    /// Keys counted by the argument at `index`, after `destination` (a key at 1) if set.
+    static func numkeys(at index: Int, destination: Bool = false) -> KeyPositions {
+        var positions = destination ? KeyPositions.one : KeyPositions.none
+        positions.numkeysIndex = index
+        return positions
+    }
+
+    var hasKeys: Bool { first > 0 || numkeysIndex > 0 }
+
+    /// The key positions in a call with `count` arguments (fixed positions only).
     func indices(argumentCount count: Int) -> [Int] {
         guard first > 0 else { return [] }
         let lastIndex = last < 0 ? count + last : last
         guard lastIndex >= first else { return [] }
         return Array(stride(from: first, through: min(lastIndex, count - 1), by: step))
+    }
+
+    /// The key positions in a call, numkeys keys included.
+    func indices(_ args: Arguments) -> [Int] {
+        var result = indices(argumentCount: numkeysIndex > 0 ? min(args.count, numkeysIndex) : args.count)
+        if numkeysIndex > 0 && numkeysIndex < args.count, let n = Numbers.parseInt64(args[numkeysIndex]), n > 0 {
+            let end = min(Int64(args.count), Int64(numkeysIndex) + 1 + n)
+            result += Array((numkeysIndex + 1)..<Int(end))
+        }
+        return result
     }
 }
 
@@ -75,6 +106,8 @@ final class CommandSpec {
     let subcommands: [CommandSpec]
     /// "config|get" for subcommands, as in error messages.
     private(set) var fullName: String
+    /// EXEC, DISCARD, MULTI, WATCH, QUIT, RESET run at once inside MULTI; everything else is queued.
+    let controlsTransaction: Bool
 
     init(_ name: String, arity: Int, flags: CommandFlags, keys: KeyPositions = .none,
          group: String, since: String = "1.0.0", complexity: String = "O(1)",
@@ -88,6 +121,7 @@ final class CommandSpec {
         docs = CommandDocs(summary: summary, since: since, group: group, complexity: complexity, syntax: syntax)
         self.handler = handler
         fullName = name
+        controlsTransaction = ["exec", "discard", "multi", "watch", "quit", "reset"].contains(name)
         self.subcommands = subcommands
         for sub in subcommands { sub.fullName = "\(name)|\(sub.name)" }
     }

@@ -9,60 +9,80 @@ extension Server {
     @inline(__always)
     func execute(_ client: Client, _ args: Arguments) {
         let reply = writer(for: client)
-        guard let spec = resolve(args, reply) else {
-            stats.totalErrorReplies += 1
-            return
-        }
+        guard let spec = resolve(args, client, reply) else { return }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
-            reply.error(Errors.noAuth)
-            stats.totalErrorReplies += 1
-            return
+            return reject(client, spec, reply, Errors.noAuth.description)
         }
         if loading && !spec.flags.contains(.loading) {
-            reply.error("LOADING Redis is loading the dataset in memory")
-            stats.totalErrorReplies += 1
-            return
+            return reject(client, spec, reply, "LOADING Redis is loading the dataset in memory")
         }
         if let aof, aof.isFailing, spec.flags.contains(.write) {
-            reply.error("MISCONF Errors writing to the AOF file: \(aof.lastWriteError?.description ?? "short write")")
-            stats.totalErrorReplies += 1
-            return
+            return reject(client, spec, reply, "MISCONF Errors writing to the AOF file: \(aof.lastWriteError?.description ?? "short write")")
+        }
+        if client.transaction != nil && !spec.controlsTransaction {
+            return queueInTransaction(client, spec, args, reply)
         }
         stats.commandsProcessed += 1
         client.lastCommand = spec.fullName
         // Relative to the read index: growing the buffer may compact it.
         let replyStart = reply.out.readableCount
         let logged = aof?.batch.payloadSize ?? 0
-        if let rewrite, spec.flags.contains(.write) { preserveForRewrite(rewrite, spec, args, client) }
-        spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
+        run(spec, args, client, reply)
         if let aof, aof.batch.payloadSize != logged, repliesWaitForLog {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(replyStart))
         }
+        if blocking.hasReadyKeys { serveReadyKeys() }
+    }
+
+    /// Refuses a command before it runs. Inside MULTI the transaction fails
+    /// too, and a refused EXEC ends it with EXECABORT naming the reason (Redis' rejectCommand).
+    private func reject(_ client: Client, _ spec: CommandSpec?, _ reply: ReplyWriter, _ message: String) {
+        stats.totalErrorReplies += 1
+        if spec?.name == "exec" {
+            // Even outside MULTI, as Redis 7.0 does.
+            client.transaction = nil
+            unwatchAll(client)
+            let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+            return reply.error("EXECABORT Transaction discarded because of: \(reason)")
+        }
+        if client.transaction != nil { refuseTransaction(client) }
+        reply.error(message)
+    }
+
+    /// Runs a command that passed every check (directly, or queued inside EXEC).
+    @inline(__always)
+    func run(_ spec: CommandSpec, _ args: Arguments, _ client: Client, _ reply: ReplyWriter) {
+        let replyStart = reply.out.readableCount
+        if let rewrite, spec.flags.contains(.write) { preserveForRewrite(rewrite, spec, args, client) }
+        let changes = dirty
+        spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
+        if dirty != changes && !watchers.isEmpty { touchKeys(of: spec, args, database: client.databaseIndex) }
         // An error reply starts with '-' (INFO's total_error_replies counts them all, as Redis).
         if reply.out.readableCount > replyStart
             && reply.out.readPointer.load(fromByteOffset: replyStart, as: UInt8.self) == UInt8(ascii: "-") {
             stats.totalErrorReplies += 1
         }
-        if blocking.hasReadyKeys { serveReadyKeys() }
     }
 
     /// The command (or subcommand) named by the arguments, or nil after
-    /// replying with Redis' unknown-command or arity error.
+    /// refusing it with Redis' unknown-command or arity error.
     @inline(__always)
-    private func resolve(_ args: Arguments, _ reply: ReplyWriter) -> CommandSpec? {
+    private func resolve(_ args: Arguments, _ client: Client, _ reply: ReplyWriter) -> CommandSpec? {
         guard var spec = commands.lookup(args[0]) else {
-            reply.error("ERR unknown command '\(Server.shown(args[0], limit: 128))', with args beginning with: \(Server.argumentPreview(args))")
+            reject(client, nil, reply,
+                   "ERR unknown command '\(Server.shown(args[0], limit: 128))', with args beginning with: \(Server.argumentPreview(args))")
             return nil
         }
         if spec.isContainer && args.count >= 2 {
             guard let sub = spec.subcommand(args[1]) else {
-                reply.error("ERR unknown subcommand '\(Server.shown(args[1], limit: 128))'. Try \(spec.name.uppercased()) HELP.")
+                reject(client, nil, reply,
+                       "ERR unknown subcommand '\(Server.shown(args[1], limit: 128))'. Try \(spec.name.uppercased()) HELP.")
                 return nil
             }
             spec = sub
         }
         guard spec.acceptsArgumentCount(args.count) else {
-            reply.error("ERR wrong number of arguments for '\(spec.fullName)' command")
+            reject(client, spec, reply, "ERR wrong number of arguments for '\(spec.fullName)' command")
             return nil
         }
         return spec

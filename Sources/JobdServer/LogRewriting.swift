@@ -58,12 +58,12 @@ extension Server {
     /// Before a write command runs: its keys as they were go into the snapshot first.
     func preserveForRewrite(_ rewrite: LogRewriter, _ spec: CommandSpec, _ args: Arguments, _ client: Client) {
         let db = keyspace[client.databaseIndex]
-        if spec.keys.first == 0 {
+        if !spec.keys.hasKeys {
             // Commands that change whole databases: FLUSHDB (this one), FLUSHALL and SWAPDB (all).
             if spec.name == "flushdb" { rewrite.preserveAll(db) } else { keyspace.databases.forEach { rewrite.preserveAll($0) } }
             return
         }
-        for index in spec.keys.indices(argumentCount: args.count) { rewrite.preserve(key: args[index], in: db) }
+        for index in spec.keys.indices(args) { rewrite.preserve(key: args[index], in: db) }
     }
 
     func rewriteInfoFields() -> [(String, String)] {

@@ -16,6 +16,7 @@ extension Server {
     /// Records one command for database `db` in the current batch.
     @inline(__always)
     func log(_ db: Int, _ build: (CommandEncoder) -> Void) {
+        dirty &+= 1  // every change is logged, so this counts changes (WATCH relies on it)
         guard let aof, !loading else { return }
         aof.batch.select(db)
         build(aof.batch.encoder)

@@ -33,6 +33,12 @@ public final class Server {
     /// True while the log is being replayed: nothing is logged then and
     /// commands without the `loading` flag get -LOADING.
     var loading = false
+    /// Changes made so far (each logged change counts one).
+    var dirty = 0
+    /// Clients watching each key (WATCH).
+    var watchers: [WatchedKey: [Client]] = [:]
+    /// Inside EXEC: blocking commands answer at once instead of blocking.
+    var executingTransaction = false
     var loader: LogLoader?
     /// Why the server stopped before serving (a damaged log), if it did.
     public internal(set) var startupFailure: String?
@@ -102,6 +108,7 @@ public final class Server {
         keyspace.onExpire = { [unowned self] db, entry in
             self.rewrite?.preserve(entry, in: db)
             self.log(db.index) { e in e.begin(2); e.argument("DEL"); e.argument(entry.key) }
+            entry.key.withUnsafeBytes { self.touch(database: db.index, key: $0) }
         }
         if config.appendOnly {
             aof = try AppendOnlyLog(dir: config.dir, directoryName: config.appendDirname, fileName: config.appendFilename,

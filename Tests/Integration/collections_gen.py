@@ -43,8 +43,43 @@ class CollectionGenerator:
 
     def command(self):
         if self.follow_up:
-            return self.follow_up.pop(0)
-        return self.r.choice(self.choices)()
+            command = self.follow_up.pop(0)
+        else:
+            command = self.r.choice(self.choices)()
+        return self.track_transaction(command)
+
+    in_multi = False
+    queued = []
+
+    def track_transaction(self, command):
+        """Remembers what a MULTI queued, so that EXEC's reply can be normalized command by command."""
+        name = command[0].upper() if command else ''
+        if name == 'MULTI' and len(command) == 1:
+            if not self.in_multi:
+                self.in_multi, self.queued = True, []
+        elif name in ('EXEC', 'DISCARD') and len(command) == 1 and self.in_multi:
+            self.in_multi = False
+            if name == 'EXEC':
+                command = Exec(command)
+                command.queued = self.queued
+        elif self.in_multi and name not in ('WATCH', 'MULTI', 'EXEC', 'DISCARD'):
+            self.queued.append(command)
+        return command
+
+    def transaction(self):
+        k, p = self.key, self.pick
+        return [
+            lambda: ['MULTI'],
+            lambda: ['MULTI'],
+            lambda: [p('EXEC', 'EXEC', 'EXEC', 'DISCARD')],
+            lambda: ['WATCH'] + [k() for _ in range(self.n(1, 2))],
+            lambda: ['UNWATCH'],
+            lambda: ['MULTI', 'x'] if self.n(0, 1) else ['EXEC', 'x'],
+            lambda: [p('BLPOP', 'BRPOP'), k(), '0.01'],
+            lambda: ['BLMOVE', k(), k(), 'LEFT', 'RIGHT', '0.01'],
+            lambda: ['NOSUCHCMD', k()],
+            lambda: ['INCR', k()],
+        ]
 
     def hash(self):
         k, f, v, p, n = self.key, self.field, self.value, self.pick, self.n
@@ -106,6 +141,11 @@ class CollectionGenerator:
         ]
 
 
+class Exec(list):
+    """An EXEC command that knows the commands its transaction queued."""
+    queued = []
+
+
 UNORDERED = {'HKEYS', 'HVALS', 'SMEMBERS', 'SINTER', 'SUNION', 'SDIFF'}
 
 
@@ -116,6 +156,8 @@ def pairs(items):
 def normalize(command, reply):
     name = command[0].upper()
     kind, value = reply
+    if isinstance(command, Exec) and kind == '*' and value is not None and len(value) == len(command.queued):
+        return (kind, [normalize(c, r) for c, r in zip(command.queued, value)])
     if kind in '-+:_':
         return reply
     if name in UNORDERED and value is not None:

@@ -15,6 +15,7 @@ FAMILIES = {
     'hash': ('hash', 'common'),
     'set': ('set', 'common'),
     'mixed': ('hash', 'set', 'common'),
+    'transaction': ('hash', 'set', 'common', 'transaction'),
 }
 
 
@@ -30,3 +31,76 @@ def test_collections_get_identical_replies_in_resp2(both, family, seed):
 def test_collections_get_identical_replies_in_resp3(both, family, seed):
     gen = collections_gen.CollectionGenerator(2000 + seed, FAMILIES[family])
     run_sequence(*both, seed, 3, gen, collections_gen.normalize, OPS)
+
+
+# --- WATCH and MULTI with several clients, against redis-server ----------------
+
+from test_differential import scenario  # noqa: E402
+
+W = ['WATCH', 'k']
+TX = [['MULTI'], ['INCR', 'k'], ['EXEC']]
+TRANSACTION_SCENARIOS = {
+    'another_client_write_aborts_exec': [
+        (0, 'cmd', ['SET', 'k', '1']), (0, 'cmd', W), (1, 'cmd', ['SET', 'k', '5']),
+        (0, 'pipeline', TX), (0, 'cmd', ['GET', 'k']),
+    ],
+    'own_write_after_watch_aborts_exec': [
+        (0, 'cmd', W), (0, 'cmd', ['SET', 'k', '2']), (0, 'pipeline', TX),
+    ],
+    'a_read_or_another_key_does_not_abort': [
+        (0, 'cmd', ['WATCH', 'k', 'other']), (1, 'cmd', ['GET', 'k']), (1, 'cmd', ['SET', 'unrelated', '1']),
+        (0, 'pipeline', TX),
+    ],
+    'a_no_op_write_does_not_abort': [
+        (0, 'cmd', W), (1, 'cmd', ['DEL', 'k']), (1, 'cmd', ['HDEL', 'k', 'f']), (1, 'cmd', ['SREM', 'k', 'm']),
+        (0, 'pipeline', TX),
+    ],
+    'expiry_of_a_watched_key_aborts': [
+        (0, 'cmd', ['SET', 'k', '1', 'PX', '100']), (0, 'cmd', W), (0, 'sleep', 0.25), (0, 'pipeline', TX),
+    ],
+    'flushall_aborts_only_when_the_key_existed': [
+        (0, 'cmd', ['SET', 'k', '1']), (0, 'cmd', W), (1, 'cmd', ['FLUSHALL']), (0, 'pipeline', TX),
+        (0, 'cmd', ['WATCH', 'missing']), (1, 'cmd', ['FLUSHDB']), (0, 'pipeline', TX),
+    ],
+    'swapdb_aborts_watchers_of_either_database': [
+        (1, 'cmd', ['SELECT', '1']), (1, 'cmd', ['SET', 'k', 'in-db-1']), (0, 'cmd', W),
+        (1, 'cmd', ['SWAPDB', '0', '1']), (0, 'pipeline', TX), (0, 'cmd', ['GET', 'k']),
+    ],
+    'unwatch_and_discard_forget_the_keys': [
+        (0, 'cmd', W), (0, 'cmd', ['UNWATCH']), (1, 'cmd', ['SET', 'k', '1']), (0, 'pipeline', TX),
+        (0, 'cmd', W), (0, 'cmd', ['MULTI']), (0, 'cmd', ['DISCARD']), (1, 'cmd', ['SET', 'k', '7']),
+        (0, 'pipeline', TX),
+    ],
+    'exec_wakes_a_blocked_client_after_the_transaction': [
+        (1, 'send', ['BLPOP', 'q', '0']), (1, 'sleep', 0.05),
+        (0, 'pipeline', [['MULTI'], ['RPUSH', 'q', 'a', 'b'], ['LLEN', 'q'], ['EXEC']]),
+        (1, 'read'), (0, 'cmd', ['LRANGE', 'q', '0', '-1']),
+    ],
+    'blocking_commands_inside_multi_do_not_block': [
+        (0, 'pipeline', [['MULTI'], ['BLPOP', 'none', '0'], ['BLMOVE', 'none', 'x', 'LEFT', 'LEFT', '0'],
+                         ['BLMPOP', '0', '1', 'none', 'LEFT'], ['EXEC']]),
+    ],
+    'queue_time_errors_abort_runtime_errors_do_not': [
+        (0, 'pipeline', [['MULTI'], ['SET', 'a', '1'], ['LPUSH', 'a', 'x'], ['INCR', 'a'], ['EXEC']]),
+        (0, 'pipeline', [['MULTI'], ['SET', 'b', '1'], ['GET'], ['NOSUCH'], ['EXEC'], ['GET', 'b']]),
+        (0, 'pipeline', [['MULTI'], ['MULTI'], ['WATCH', 'x'], ['PING'], ['EXEC']]),
+        (0, 'pipeline', [['EXEC'], ['DISCARD']]),
+    ],
+    'a_watched_key_changed_inside_another_transaction': [
+        (0, 'cmd', W), (1, 'pipeline', [['MULTI'], ['SET', 'k', 'x'], ['EXEC']]), (0, 'pipeline', TX),
+    ],
+    'a_blocked_pop_served_later_touches_the_key': [
+        (1, 'send', ['BLMOVE', 'src', 'k', 'LEFT', 'LEFT', '0']), (1, 'sleep', 0.05),
+        (0, 'cmd', W), (2, 'cmd', ['RPUSH', 'src', 'v']), (1, 'read'),
+        (0, 'pipeline', [['MULTI'], ['LLEN', 'k'], ['EXEC']]),
+    ],
+}
+
+
+@pytest.mark.parametrize('name', sorted(TRANSACTION_SCENARIOS))
+def test_transaction_scenarios_match_redis(both, name):
+    jobd, redis = both
+    steps = TRANSACTION_SCENARIOS[name]
+    mine = scenario(jobd, steps)
+    theirs = scenario(redis, steps)
+    assert mine == theirs

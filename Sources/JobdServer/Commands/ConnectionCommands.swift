@@ -118,6 +118,8 @@ enum ConnectionCommands {
         client.protocolVersion = .resp2
         client.name = ""
         client.authenticated = call.server.config.requirePass.isEmpty
+        client.transaction = nil
+        call.server.unwatchAll(client)
         ReplyWriter(out: call.reply.out, version: .resp2).simpleString("RESET")
     }
 }

@@ -15,7 +15,10 @@ enum ServerCommands {
     static func flush(_ call: Call) {
         if call.count > 2 { return call.syntaxError() }
         if call.count == 2 && !call.args.matches(1, "ASYNC") && !call.args.matches(1, "SYNC") { return call.syntaxError() }
-        if call.spec.name == "flushall" { call.server.keyspace.removeAll() } else { call.db.removeAll() }
+        let server = call.server
+        let emptied = call.spec.name == "flushall" ? server.keyspace.databases : [call.db]
+        if !server.watchers.isEmpty { emptied.forEach { server.touchWatchedKeys(in: $0) } }
+        emptied.forEach { $0.removeAll() }
         call.logAsIs()
         call.reply.ok()
     }
@@ -53,6 +56,9 @@ enum ServerCommands {
               let b = call.integer(2, in: Int64(Int32.min)...Int64(Int32.max), orReply: "ERR invalid second DB index") else { return }
         guard a >= 0, a < count, b >= 0, b < count else { return call.reply.error("ERR DB index is out of range") }
         if a != b {
+            let first = call.server.keyspace[Int(a)], second = call.server.keyspace[Int(b)]
+            call.server.touchWatchedKeys(in: first, orIn: second)
+            call.server.touchWatchedKeys(in: second, orIn: first)
             call.server.keyspace[Int(a)].swapContents(with: call.server.keyspace[Int(b)])
             call.server.databasesSwapped(Int(a), Int(b))
             call.logAsIs()
