@@ -68,6 +68,10 @@ struct Call {
 
     func syntaxError() { reply.error("ERR syntax error") }
     func wrongType() { reply.error(Errors.wrongType) }
+    /// Redis' addReplySubcommandSyntaxError.
+    func subcommandSyntaxError() {
+        reply.error("ERR unknown subcommand or wrong number of arguments for '\(Server.shown(args[1], limit: 128))'. Try \(spec.fullName.split(separator: "|")[0].uppercased()) HELP.")
+    }
     func wrongArity() { reply.error("ERR wrong number of arguments for '\(spec.fullName)' command") }
 }
 

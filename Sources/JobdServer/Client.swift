@@ -54,6 +54,12 @@ final class Client {
     /// Keys this client WATCHes, and whether one of them changed since.
     var watching: [WatchRecord] = []
     var watchedKeyChanged = false
+    /// Pub/sub subscriptions, in the order they were made.
+    var channels: [[UInt8]] = []
+    var patterns: [[UInt8]] = []
+
+    var subscriptionCount: Int { channels.count + patterns.count }
+    @inline(__always) var isSubscribed: Bool { !channels.isEmpty || !patterns.isEmpty }
 
     init(id: Int64, fd: Int32, peer: Socket.Peer, local: Socket.Peer, now: Int64, authenticated: Bool, limits: RequestLimits) {
         self.id = id
@@ -72,6 +78,7 @@ final class Client {
     func infoLine(now: Int64, database: Int) -> String {
         var flags = ""
         if transaction != nil { flags += "x" }
+        if isSubscribed { flags += "P" }
         if isBlocked { flags += "b" }
         if closeAfterReply { flags += "c" }
         if flags.isEmpty { flags = "N" }
@@ -81,7 +88,7 @@ final class Client {
         let outputBytes = output?.readableCount ?? 0
         let fields: [String] = [
             "id=\(id)", "addr=\(peer.text)", "laddr=\(local.text)", "fd=\(fd)", "name=\(name)",
-            "age=\(age)", "idle=\(idle)", "flags=\(flags)", "db=\(database)", "sub=0", "psub=0", "ssub=0",
+            "age=\(age)", "idle=\(idle)", "flags=\(flags)", "db=\(database)", "sub=\(channels.count)", "psub=\(patterns.count)", "ssub=0",
             "multi=\(transaction.map { String($0.queued.count) } ?? "-1")", "qbuf=\(queryBuffer)", "qbuf-free=\((pendingInput?.capacity ?? 0) - queryBuffer)",
             "argv-mem=0", "multi-mem=0", "rbs=\(pendingInput?.capacity ?? 0)", "rbp=0",
             "obl=0", "oll=0", "omem=\(outputBytes)", "tot-mem=\(outputBytes + queryBuffer)",

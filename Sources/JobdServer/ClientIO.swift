@@ -170,12 +170,14 @@ extension Server {
     /// Closes clients whose unsent replies pass the configured limits.
     @inline(__always)
     func checkOutputLimits(_ client: Client) {
-        guard let out = client.output, out.readableCount >= outputLimitCheckFloor || client.softLimitSince != 0 else { return }
+        guard let out = client.output,
+              out.readableCount >= outputLimitCheckFloor || client.softLimitSince != 0 || client.isSubscribed else { return }
         enforceOutputLimits(client, size: out.readableCount)
     }
 
     private func enforceOutputLimits(_ client: Client, size: Int) {
-        let limit = normalOutputLimit
+        // Subscribers have their own class, as in Redis.
+        let limit = client.isSubscribed ? pubsubOutputLimit : normalOutputLimit
         var over = limit.hardBytes > 0 && size >= limit.hardBytes
         if !over && limit.softBytes > 0 && size >= limit.softBytes {
             if client.softLimitSince == 0 {
@@ -273,6 +275,7 @@ extension Server {
         guard Int(client.fd) < clientsByFD.count, clientsByFD[Int(client.fd)] === client else { return }
         if client.isBlocked { blocking.unblock(client) }
         if !client.watching.isEmpty { unwatchAll(client) }
+        if client.isSubscribed { unsubscribeAll(client) }
         clientsByFD[Int(client.fd)] = nil
         clientCount -= 1
         epoll.remove(client.fd)

@@ -108,6 +108,8 @@ final class CommandSpec {
     private(set) var fullName: String
     /// EXEC, DISCARD, MULTI, WATCH, QUIT, RESET run at once inside MULTI; everything else is queued.
     let controlsTransaction: Bool
+    /// What a RESP2 client in subscribed mode may still send.
+    let allowedWhileSubscribed: Bool
 
     init(_ name: String, arity: Int, flags: CommandFlags, keys: KeyPositions = .none,
          group: String, since: String = "1.0.0", complexity: String = "O(1)",
@@ -122,6 +124,8 @@ final class CommandSpec {
         self.handler = handler
         fullName = name
         controlsTransaction = ["exec", "discard", "multi", "watch", "quit", "reset"].contains(name)
+        allowedWhileSubscribed = ["subscribe", "ssubscribe", "psubscribe", "unsubscribe", "sunsubscribe", "punsubscribe",
+                                  "ping", "quit", "reset"].contains(name)
         self.subcommands = subcommands
         for sub in subcommands { sub.fullName = "\(name)|\(sub.name)" }
     }

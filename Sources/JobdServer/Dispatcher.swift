@@ -13,6 +13,10 @@ extension Server {
         if !client.authenticated && !spec.flags.contains(.noAuth) {
             return reject(client, spec, reply, Errors.noAuth.description)
         }
+        if client.isSubscribed && client.protocolVersion == .resp2 && !spec.allowedWhileSubscribed {
+            return reject(client, spec, reply,
+                          "ERR Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        }
         if loading && !spec.flags.contains(.loading) {
             return reject(client, spec, reply, "LOADING Redis is loading the dataset in memory")
         }

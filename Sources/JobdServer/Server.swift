@@ -66,6 +66,8 @@ public final class Server {
     var requestLimits: RequestLimits
     /// client-output-buffer-limit normal, copied out of the config for the hot path.
     var normalOutputLimit: OutputBufferLimit
+    var pubsubOutputLimit: OutputBufferLimit
+    var pubsub = PubSubRegistry()
     /// Outputs smaller than this cannot be over any limit (skips the check).
     var outputLimitCheckFloor: Int
     /// The config file the server was started with, for INFO.
@@ -100,6 +102,7 @@ public final class Server {
         requestLimits = RequestLimits()
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
+        pubsubOutputLimit = config.outputLimits[.pubsub]!
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         ShutdownSignals.ignoreBrokenPipe()
 

@@ -40,6 +40,7 @@ extension Server {
         Log.level = config.logLevel
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
+        pubsubOutputLimit = config.outputLimits[.pubsub]!
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         for case let client? in clientsByFD { client.parser.limits.maxBulkLength = config.protoMaxBulkLen }
     }

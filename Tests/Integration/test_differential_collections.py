@@ -104,3 +104,49 @@ def test_transaction_scenarios_match_redis(both, name):
     mine = scenario(jobd, steps)
     theirs = scenario(redis, steps)
     assert mine == theirs
+
+
+# --- pub/sub, against redis-server -------------------------------------------------
+
+PUBSUB_SCENARIOS = {
+    'messages_reach_channel_and_pattern_subscribers': [
+        (0, 'cmd', ['SUBSCRIBE', 'news']), (0, 'send', ['PSUBSCRIBE', 'n*', 'x?']), (0, 'read'), (0, 'read'),
+        (1, 'cmd', ['PUBLISH', 'news', 'hello']), (0, 'read'), (0, 'read'),
+        (1, 'cmd', ['PUBLISH', 'xy', 'only-pattern']), (0, 'read'),
+        (1, 'cmd', ['PUBLISH', 'nobody', 'lost']), (0, 'read'),
+        (1, 'cmd', ['PUBLISH', 'silent', 'm']),
+        (1, 'cmd', ['PUBSUB', 'NUMSUB', 'news', 'none']), (1, 'cmd', ['PUBSUB', 'NUMPAT']),
+        (1, 'cmd', ['PUBSUB', 'CHANNELS']), (1, 'cmd', ['PUBSUB', 'CHANNELS', 'z*']),
+    ],
+    'resp2_subscribed_mode_allows_only_some_commands': [
+        (0, 'cmd', ['SUBSCRIBE', 'c']), (0, 'cmd', ['GET', 'k']), (0, 'cmd', ['PING']), (0, 'cmd', ['PING', 'hi']),
+        (0, 'cmd', ['UNSUBSCRIBE', 'c']), (0, 'cmd', ['GET', 'k']), (0, 'cmd', ['UNSUBSCRIBE']),
+        (0, 'cmd', ['PUNSUBSCRIBE']), (0, 'cmd', ['PING']),
+    ],
+    'unsubscribe_without_arguments_leaves_every_channel': [
+        (0, 'send', ['SUBSCRIBE', 'a', 'a']), (0, 'read'), (0, 'read'),
+        (0, 'cmd', ['UNSUBSCRIBE']), (1, 'cmd', ['PUBLISH', 'a', 'x']), (0, 'cmd', ['PING']),
+    ],
+    'resp3_pushes_interleave_with_replies': [
+        (0, 'quiet', ['HELLO', '3']), (0, 'cmd', ['SUBSCRIBE', 'c']), (0, 'cmd', ['SET', 'k', 'v']),
+        (1, 'cmd', ['PUBLISH', 'c', 'pushed']), (0, 'read'), (0, 'cmd', ['GET', 'k']), (0, 'cmd', ['PING']),
+        (0, 'cmd', ['UNSUBSCRIBE', 'c']),
+    ],
+    'reset_and_disconnect_drop_subscriptions': [
+        (0, 'cmd', ['SUBSCRIBE', 'c']), (0, 'cmd', ['RESET']), (2, 'cmd', ['SUBSCRIBE', 'c']), (2, 'close'),
+        (1, 'sleep', 0.05), (1, 'cmd', ['PUBLISH', 'c', 'x']), (1, 'cmd', ['PUBSUB', 'NUMSUB', 'c']),
+    ],
+    'subscribe_errors': [
+        (0, 'cmd', ['SUBSCRIBE']), (0, 'cmd', ['PUBLISH', 'c']), (0, 'cmd', ['PUBSUB', 'NOPE']),
+        (0, 'cmd', ['PUBSUB', 'CHANNELS', 'a', 'b']),
+    ],
+}
+
+
+@pytest.mark.parametrize('name', sorted(PUBSUB_SCENARIOS))
+def test_pubsub_scenarios_match_redis(both, name):
+    jobd, redis = both
+    steps = PUBSUB_SCENARIOS[name]
+    mine = scenario(jobd, steps)
+    theirs = scenario(redis, steps)
+    assert mine == theirs

@@ -6,6 +6,12 @@ import JobdSystem
 enum ConnectionCommands {
     static func ping(_ call: Call) {
         if call.count > 2 { return call.wrongArity() }
+        if call.client.isSubscribed && !call.reply.isRESP3 {
+            // In RESP2's subscribed mode a PING answers in the shape of a message.
+            call.reply.arrayHeader(2)
+            call.reply.bulk("pong")
+            return call.count == 2 ? call.reply.bulk(call.args[1]) : call.reply.bulk("")
+        }
         if call.count == 2 { call.reply.bulk(call.args[1]) } else { call.reply.simpleString("PONG") }
     }
 
@@ -120,6 +126,7 @@ enum ConnectionCommands {
         client.authenticated = call.server.config.requirePass.isEmpty
         client.transaction = nil
         call.server.unwatchAll(client)
+        call.server.unsubscribeAll(client)
         ReplyWriter(out: call.reply.out, version: .resp2).simpleString("RESET")
     }
 }
