@@ -119,6 +119,8 @@ public final class LogRewriter {
             }
         case let .set(set):
             writeChunked("SADD", key: entry.key, width: 1, encoder: e) { add in set.forEach(add) }
+        case let .stream(stream):
+            writeStream(stream, key: entry.key, encoder: e)
         case let .zset(zset):
             writeChunked("ZADD", key: entry.key, width: 2, encoder: e) { add in
                 zset.forEach { score, member in add(Numbers.formatDouble(score)); add(member) }
@@ -131,6 +133,27 @@ public final class LogRewriter {
             e.argument(entry.expiresAt)
         }
         keysWritten += 1
+    }
+
+    /// One XADD per entry (an empty stream is made by adding and trimming
+    /// one), then XSETID so that IDs never go back after a reload.
+    private func writeStream(_ stream: StreamValue, key: [UInt8], encoder e: CommandEncoder) {
+        if stream.isEmpty {
+            e.begin(7)
+            e.argument("XADD"); e.argument(key); e.argument("MAXLEN"); e.argument("0")
+            e.argument(Array(stream.lastID.text.utf8)); e.argument("x"); e.argument("y")
+        }
+        stream.range(from: .zero, to: .max) { entry in
+            e.begin(3 + entry.fieldsAndValues.count)
+            e.argument("XADD")
+            e.argument(key)
+            e.argument(Array(entry.id.text.utf8))
+            for part in entry.fieldsAndValues { e.argument(part) }
+        }
+        e.begin(7)
+        e.argument("XSETID"); e.argument(key); e.argument(Array(stream.lastID.text.utf8))
+        e.argument("ENTRIESADDED"); e.argument(Array(String(stream.entriesAdded).utf8))
+        e.argument("MAXDELETEDID"); e.argument(Array(stream.maxDeletedID.text.utf8))
     }
 
     /// `command key args...` in commands of at most 128 items (of `width`

@@ -10,7 +10,7 @@ extension Server {
     func block(_ call: Call, keys: [[UInt8]], deadline: Int64, action: BlockedCommand.Action) {
         if executingTransaction {
             // Inside EXEC nothing else can run, so waiting is pointless: answer as a timeout (Redis 7.0).
-            if case .move = action { call.reply.nullBulk() } else { call.reply.nullArray() }
+            if case .move = action { call.reply.nullBulk() } else { call.reply.nullArray() }  // XREAD too
             return
         }
         let serial = blocking.makeSerial()
@@ -30,10 +30,16 @@ extension Server {
         while blocking.hasReadyKeys {
             for ref in blocking.takeReadyKeys() {
                 let db = keyspace[ref.database]
+                var listExhausted = false
                 for client in blocking.waiting(on: ref) {
-                    guard let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
-                          case let .list(list) = entry.value, !list.isEmpty else { break }
                     guard let command = client.blocked else { continue }
+                    if case let .readStreams(after, count) = command.action {
+                        // Reading takes nothing away: every waiter with news is served.
+                        _ = serveStreamRead(client, command, key: ref.key, db: db, after: after, count: count)
+                        continue
+                    }
+                    guard !listExhausted, let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
+                          case let .list(list) = entry.value, !list.isEmpty else { listExhausted = true; continue }
                     if let rewrite {
                         rewrite.preserve(entry, in: db)
                         if case let .move(_, _, destination) = command.action {
@@ -59,6 +65,8 @@ extension Server {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
         }
         switch command.action {
+        case .readStreams:
+            return  // served by serveStreamRead
         case let .pop(end):
             reply.arrayHeader(2)
             reply.bulk(key)

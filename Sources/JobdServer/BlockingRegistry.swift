@@ -7,7 +7,7 @@ enum ListEnd: Sendable {
     var name: String { self == .head ? "LEFT" : "RIGHT" }
 }
 
-/// A client waiting in BLPOP, BRPOP, BLMPOP, BLMOVE or BRPOPLPUSH.
+/// A client waiting in BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH or XREAD BLOCK.
 struct BlockedCommand {
     enum Action {
         /// BLPOP/BRPOP: reply [key, element].
@@ -16,6 +16,8 @@ struct BlockedCommand {
         case popMany(ListEnd, count: Int)
         /// BLMOVE/BRPOPLPUSH: move one element to `destination`, reply with it.
         case move(from: ListEnd, to: ListEnd, destination: [UInt8])
+        /// XREAD BLOCK: entries after these IDs (one per key), up to `count` (0 = all).
+        case readStreams(after: [StreamID], count: Int)
     }
 
     let action: Action

@@ -6,6 +6,7 @@ public enum Value {
     case hash(HashValue)
     case set(SetValue)
     case zset(SortedSetValue)
+    case stream(StreamValue)
 
     /// The name TYPE reports.
     public var typeName: StaticString {
@@ -15,6 +16,7 @@ public enum Value {
         case .hash: "hash"
         case .set: "set"
         case .zset: "zset"
+        case .stream: "stream"
         }
     }
 
@@ -25,16 +27,17 @@ public enum Value {
         case .hash: .hash
         case .set: .set
         case .zset: .zset
+        case .stream: .stream
         }
     }
 }
 
 /// Value types without their payloads (TYPE filters in SCAN, type checks).
 public enum ValueKind: Sendable {
-    case string, list, hash, set, zset
+    case string, list, hash, set, zset, stream
 
     public init?(name: UnsafeRawBufferPointer) {
-        for kind in [ValueKind.string, .list, .hash, .set, .zset] where name.elementsEqualIgnoringCase(kind.name) {
+        for kind in [ValueKind.string, .list, .hash, .set, .zset, .stream] where name.elementsEqualIgnoringCase(kind.name) {
             self = kind
             return
         }
@@ -48,6 +51,7 @@ public enum ValueKind: Sendable {
         case .hash: "hash"
         case .set: "set"
         case .zset: "zset"
+        case .stream: "stream"
         }
     }
 }

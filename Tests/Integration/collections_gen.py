@@ -57,6 +57,8 @@ class CollectionGenerator:
         if name == 'MULTI' and len(command) == 1:
             if not self.in_multi:
                 self.in_multi, self.queued = True, []
+        elif name == 'EXEC' and len(command) > 1:
+            self.in_multi = False  # a refused EXEC ends the transaction (EXECABORT)
         elif name in ('EXEC', 'DISCARD') and len(command) == 1 and self.in_multi:
             self.in_multi = False
             if name == 'EXEC':
@@ -120,6 +122,29 @@ class CollectionGenerator:
                                                   ['COUNT', '-1']),
         ]
 
+    def stream(self):
+        k, p, n = self.key, self.pick, self.n
+        ids = ['1', '1-1', '2-0', '2-*', '3', '5-5', '0-0', '0-1', '10-*', 'abc', '1-x', '-1', '18446744073709551615-1',
+               '18446744073709551616', '7']
+        bounds = ['-', '+', '0', '1', '2-0', '(1-1', '(2', '(0-0', '(+', '5', 'abc', '(-', '18446744073709551615']
+        fv = lambda: [x for _ in range(n(1, 2)) for x in (self.field(), self.value())]
+        return [
+            lambda: ['XADD', k()] + p([], [], ['NOMKSTREAM'], ['MAXLEN', '3'], ['MAXLEN', '=', '2'], ['MINID', '2'],
+                                      ['MAXLEN', '-1'], ['MAXLEN', '2', 'LIMIT', '5'], ['MINID', 'x'],
+                                      ['MAXLEN', '1', 'MINID', '1']) + [p(*ids)] + fv(),
+            lambda: ['XADD', k(), p(*ids), self.field()],
+            lambda: ['XLEN', k()],
+            lambda: [p('XRANGE', 'XREVRANGE'), k(), p(*bounds), p(*bounds)] + p([], ['COUNT', '2'], ['COUNT', '0'],
+                                                                                ['COUNT', '-1'], ['COUNT'], ['X', '1']),
+            lambda: ['XDEL', k()] + [p(*ids) for _ in range(n(1, 3))],
+            lambda: ['XTRIM', k()] + p(['MAXLEN', '2'], ['MAXLEN', '=', '0'], ['MINID', '3'], ['MINID', '=', '2-0'],
+                                       [], ['MAXLEN'], ['LIMIT', '1'], ['MAXLEN', '1', 'LIMIT', '1'], ['FOO']),
+            lambda: ['XREAD'] + p([], ['COUNT', '1'], ['COUNT', '-3'], ['BLOCK', '10'], ['BLOCK', '-1'],
+                                  ['BLOCK', 'abc']) + p(['STREAMS', k(), p('0', '1-1', '$', 'abc')],
+                                                        ['STREAMS', k(), k(), '0', p('2', '$')],
+                                                        ['STREAMS', k(), k(), '0'], ['STREAMS'], ['FOO']),
+        ]
+
     def spop(self):
         key = self.key()
         command = ['SPOP', key] + self.pick([], ['100'], ['0'], ['2'], ['-1'], ['abc'], ['1', '2'])
@@ -169,6 +194,8 @@ def normalize(command, reply):
         return (kind, [cursor, pairs(items[1]) if name != 'SSCAN' else sorted(items[1])])
     if name == 'SCAN':
         return (kind, [value[0], sorted(value[1][1])])
+    if name == 'XREAD' and kind == '%':
+        return (kind, sorted(value))
     if name in ('HRANDFIELD', 'SRANDMEMBER', 'SPOP'):
         count = int(command[2]) if len(command) > 2 and command[2].lstrip('-').isdigit() else None
         if value is None or kind == '$':

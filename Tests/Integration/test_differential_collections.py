@@ -16,6 +16,7 @@ FAMILIES = {
     'set': ('set', 'common'),
     'mixed': ('hash', 'set', 'common'),
     'transaction': ('hash', 'set', 'common', 'transaction'),
+    'stream': ('stream', 'common'),
 }
 
 
@@ -147,6 +148,49 @@ PUBSUB_SCENARIOS = {
 def test_pubsub_scenarios_match_redis(both, name):
     jobd, redis = both
     steps = PUBSUB_SCENARIOS[name]
+    mine = scenario(jobd, steps)
+    theirs = scenario(redis, steps)
+    assert mine == theirs
+
+
+# --- XREAD BLOCK, against redis-server ------------------------------------------
+
+STREAM_SCENARIOS = {
+    'xadd_wakes_every_blocked_reader': [
+        (2, 'cmd', ['XADD', 's', '1-1', 'a', '1']),
+        (0, 'send', ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$']), (0, 'sleep', 0.05),
+        (1, 'send', ['XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'other', 's', '0', '1-1']), (1, 'sleep', 0.05),
+        (2, 'cmd', ['XADD', 's', '2-1', 'b', '2']), (0, 'read'), (1, 'read'),
+    ],
+    'xread_block_on_a_new_stream': [
+        (0, 'send', ['XREAD', 'BLOCK', '0', 'STREAMS', 'a', 'b', '$', '$']), (0, 'sleep', 0.05),
+        (1, 'cmd', ['XADD', 'b', '7-7', 'f', 'v']), (0, 'read'),
+    ],
+    'xread_block_times_out_with_null': [
+        (0, 'cmd', ['XREAD', 'BLOCK', '100', 'STREAMS', 's', '0']),
+        (0, 'quiet', ['HELLO', '3']), (0, 'cmd', ['XREAD', 'BLOCK', '50', 'STREAMS', 's', '0']),
+    ],
+    'xread_in_resp3_is_a_map': [
+        (0, 'quiet', ['HELLO', '3']), (0, 'cmd', ['XADD', 's', '1-1', 'a', '1']),
+        (0, 'cmd', ['XREAD', 'STREAMS', 's', '0']),
+        (1, 'quiet', ['HELLO', '3']), (1, 'send', ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$']), (1, 'sleep', 0.05),
+        (0, 'cmd', ['XADD', 's', '2-2', 'b', '2']), (1, 'read'),
+    ],
+    'xread_block_inside_multi_does_not_block': [
+        (0, 'pipeline', [['MULTI'], ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], ['EXEC']]),
+    ],
+    'a_stream_stays_when_emptied': [
+        (0, 'cmd', ['XADD', 's', '5-5', 'a', '1']), (0, 'cmd', ['XDEL', 's', '5-5']), (0, 'cmd', ['EXISTS', 's']),
+        (0, 'cmd', ['XLEN', 's']), (0, 'cmd', ['XADD', 's', '5-5', 'a', '1']), (0, 'cmd', ['XADD', 's', '5-*', 'a', '1']),
+        (0, 'cmd', ['XTRIM', 's', 'MAXLEN', '0']), (0, 'cmd', ['TYPE', 's']), (0, 'cmd', ['XRANGE', 's', '-', '+']),
+    ],
+}
+
+
+@pytest.mark.parametrize('name', sorted(STREAM_SCENARIOS))
+def test_stream_scenarios_match_redis(both, name):
+    jobd, redis = both
+    steps = STREAM_SCENARIOS[name]
     mine = scenario(jobd, steps)
     theirs = scenario(redis, steps)
     assert mine == theirs

@@ -176,8 +176,17 @@ def snapshot(c):
             kind = c.cmd('TYPE', key)[1]
             if kind == 'string':
                 value = c.cmd('GET', key)[1]
-            else:
+            elif kind == 'list':
                 value = tuple(x[1] for x in c.cmd('LRANGE', key, '0', '-1')[1])
+            elif kind == 'hash':
+                items = [x[1] for x in c.cmd('HGETALL', key)[1]]
+                value = tuple(sorted(zip(items[::2], items[1::2])))
+            elif kind == 'set':
+                value = tuple(sorted(x[1] for x in c.cmd('SMEMBERS', key)[1]))
+            elif kind == 'zset':
+                value = tuple(x[1] for x in c.cmd('ZRANGE', key, '0', '-1', 'WITHSCORES')[1])
+            else:
+                value = repr(c.cmd('XRANGE', key, '-', '+'))
             state[(db, key)] = (kind, value, c.cmd('TTL', key)[1])
     c.cmd('SELECT', '0')
     return state

@@ -6,6 +6,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 from conftest import free_port
 from test_durability import start, snapshot, assert_same_data, Writer, verify
 from resp import Conn
@@ -136,9 +138,9 @@ def test_a_random_workload_restarts_to_the_same_data_set(tmp_path):
     server = start(workdir, port)
     c = server.conn()
     rng = random.Random(5)
-    for n in range(4000):
+    for n in range(6000):
         key = 'k%d' % rng.randrange(300)
-        op = rng.randrange(10)
+        op = rng.randrange(18)
         if op == 0:
             c.cmd('SET', key, 'v%d' % n, 'EX', str(rng.randrange(100, 10000)))
         elif op == 1:
@@ -157,8 +159,26 @@ def test_a_random_workload_restarts_to_the_same_data_set(tmp_path):
             c.cmd('LMOVE', 'l' + key, 'lk%d' % rng.randrange(300), 'LEFT', 'RIGHT')
         elif op == 8:
             c.cmd('APPEND', key, 'z')
-        else:
+        elif op == 9:
             c.cmd('SET', key, 'gone', 'PX', '1')  # expires at once: a DEL in the log
+        elif op == 10:
+            c.cmd('HSET', 'h' + key, 'f%d' % rng.randrange(20), 'v%d' % n, 'g', str(n))
+        elif op == 11:
+            c.cmd(rng.choice(['HDEL', 'HINCRBYFLOAT']), 'h' + key, 'f%d' % rng.randrange(20), *(['1.5'] if n % 2 else []))
+        elif op == 12:
+            c.cmd('SADD', 's' + key, *['m%d' % rng.randrange(50) for _ in range(3)])
+        elif op == 13:
+            c.cmd(rng.choice(['SPOP', 'SREM']), 's' + key, *(['2'] if n % 2 else []))
+        elif op == 14:
+            c.cmd('XADD', 'x' + key, 'MAXLEN', '~', '5', '*', 'n', str(n))
+        elif op == 15:
+            last = c.cmd('XREVRANGE', 'x' + key, '+', '-', 'COUNT', '1')[1]
+            if last:
+                c.cmd('XDEL', 'x' + key, last[0][1][0][1])  # the newest entry: IDs must not go back
+        elif op == 16:
+            c.cmd('EXPIRE', rng.choice('hsx') + key, str(rng.randrange(100, 10000)))
+        else:
+            c.cmd('SINTERSTORE', 's' + key, 's' + key, 'sk%d' % rng.randrange(300))
         if n == 2000:
             assert c.cmd('BGREWRITEAOF')[0] == '+'
     wait_for_rewrite(c)
@@ -215,3 +235,32 @@ def test_acknowledged_writes_survive_sigkill_during_rewrites(tmp_path):
             verify(server, writers, previous)
         finally:
             server.stop(signal.SIGKILL)
+
+
+@pytest.mark.parametrize('rewrite', [False, True])
+def test_streams_keep_their_last_id_and_emptiness_across_restarts(tmp_path, rewrite):
+    workdir = str(tmp_path)
+    port = free_port()
+    server = start(workdir, port)
+    c = server.conn()
+    c.cmd('XADD', 's', '5-1', 'a', '1')
+    c.cmd('XADD', 's', '9-9', 'b', '2')
+    assert c.cmd('XDEL', 's', '9-9') == (':', 1)
+    c.cmd('XADD', 'empty', '3-3', 'x', 'y')
+    c.cmd('XTRIM', 'empty', 'MAXLEN', '0')
+    if rewrite:
+        assert c.cmd('BGREWRITEAOF')[0] == '+'
+        wait_for_rewrite(c)
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait()
+    server = start(workdir, port)
+    try:
+        c = server.conn()
+        assert c.cmd('XRANGE', 's', '-', '+') == ('*', [('*', [('$', b'5-1'), ('*', [('$', b'a'), ('$', b'1')])])])
+        too_small = ('-', 'ERR The ID specified in XADD is equal or smaller than the target stream top item')
+        assert c.cmd('XADD', 's', '9-9', 'c', '3') == too_small
+        assert c.cmd('XADD', 's', '9-*', 'c', '3') == ('$', b'9-10')
+        assert c.cmd('TYPE', 'empty') == ('+', 'stream') and c.cmd('XLEN', 'empty') == (':', 0)
+        assert c.cmd('XADD', 'empty', '3-3', 'x', 'y') == too_small
+    finally:
+        server.stop()
