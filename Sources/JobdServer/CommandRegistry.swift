@@ -1,7 +1,7 @@
 /// The command table: one row per command (DESIGN.md "commands are data").
 /// Arity, flags and key positions follow Redis 7.0's COMMAND output.
 enum CommandRegistry {
-    static var all: [CommandSpec] { connection + server + keys + strings + lists + hashes + sets + transactions + pubsub + streams }
+    static var all: [CommandSpec] { connection + server + keys + strings + lists + hashes + sets + transactions + pubsub + streams + extras }
 
     // MARK: Connection
 
@@ -50,6 +50,10 @@ enum CommandRegistry {
                                     since: "5.0.0", complexity: "O(log N) where N is the number of client connections",
                                     summary: "Unblocks a client blocked by a blocking command from a different connection.",
                                     syntax: "client-id [TIMEOUT|ERROR]", handler: ClientCommands.unblock),
+                        CommandSpec("tracking", arity: -3, flags: [.noScript, .loading, .stale], group: "connection",
+                                    since: "6.0.0", summary: "Controls server-assisted client-side caching for the connection.",
+                                    syntax: "ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+                                    handler: { $0.reply.error("ERR jobd does not support client-side caching (CLIENT TRACKING)") }),
                         CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0",
                                     summary: "Returns helpful text about the different subcommands.", handler: ClientCommands.help),
                     ], handler: { _ in }),

@@ -6,3 +6,7 @@ public final class SortedSetValue {
 extension SortedSetValue {
     public func forEach(_ body: (Double, [UInt8]) -> Void) {}
 }
+extension SortedSetValue {
+    public func copy() -> SortedSetValue { SortedSetValue() }
+    public func isSmall() -> Bool { true }
+}

@@ -53,6 +53,16 @@ public final class StreamValue {
 
     public init() {}
 
+    /// An independent copy (COPY).
+    public func copy() -> StreamValue {
+        let copy = StreamValue()
+        copy.entries = Array(entries[head...])
+        copy.lastID = lastID
+        copy.entriesAdded = entriesAdded
+        copy.maxDeletedID = maxDeletedID
+        return copy
+    }
+
     public var count: Int { entries.count - head }
     public var isEmpty: Bool { count == 0 }
     public var first: StreamEntry? { isEmpty ? nil : entries[head] }

@@ -194,3 +194,44 @@ def test_stream_scenarios_match_redis(both, name):
     mine = scenario(jobd, steps)
     theirs = scenario(redis, steps)
     assert mine == theirs
+
+
+# --- odds and ends clients call, against redis-server ------------------------------
+
+EXTRAS_SCENARIOS = {
+    'object_encoding_and_refcount': [
+        (0, 'pipeline', [['SET', 'i', '12345'], ['SET', 's', 'short'], ['SET', 'r', 'x' * 50], ['RPUSH', 'l', 'a'],
+                         ['HSET', 'h', 'f', 'v'], ['HSET', 'big', 'f', 'x' * 100], ['SADD', 'is', '1', '2'],
+                         ['SADD', 'ss', 'a'], ['XADD', 'x', '1-1', 'a', 'b'],
+                         ['OBJECT', 'ENCODING', 'i'], ['OBJECT', 'ENCODING', 's'], ['OBJECT', 'ENCODING', 'r'],
+                         ['OBJECT', 'ENCODING', 'l'], ['OBJECT', 'ENCODING', 'h'], ['OBJECT', 'ENCODING', 'big'],
+                         ['OBJECT', 'ENCODING', 'is'], ['OBJECT', 'ENCODING', 'ss'], ['OBJECT', 'ENCODING', 'x'],
+                         ['OBJECT', 'ENCODING', 'none'], ['OBJECT', 'FREQ', 's'], ['OBJECT', 'REFCOUNT', 's'],
+                         ['OBJECT', 'IDLETIME', 's'], ['OBJECT', 'NOPE', 's'], ['OBJECT', 'ENCODING']]),
+    ],
+    'copy_between_keys_and_databases': [
+        (0, 'pipeline', [['RPUSH', 'l', 'a', 'b'], ['HSET', 'h', 'f', 'v'], ['SADD', 's', 'm'], ['SET', 'k', 'v', 'EX', '100'],
+                         ['XADD', 'x', '1-1', 'a', 'b'],
+                         ['COPY', 'l', 'l2'], ['RPUSH', 'l2', 'c'], ['LRANGE', 'l', '0', '-1'], ['LRANGE', 'l2', '0', '-1'],
+                         ['COPY', 'h', 'h2'], ['HSET', 'h2', 'g', 'w'], ['HLEN', 'h'], ['COPY', 's', 's2', 'DB', '1'],
+                         ['COPY', 'k', 'l'], ['COPY', 'k', 'l', 'REPLACE'], ['TYPE', 'l'], ['TTL', 'l'], ['COPY', 'k', 'k'],
+                         ['COPY', 'x', 'x2'], ['XADD', 'x2', '2-2', 'c', 'd'], ['XLEN', 'x'],
+                         ['COPY', 'none', 'n2'], ['COPY', 'k', 'z', 'DB', '16'], ['COPY', 'k', 'z', 'DB', 'x'],
+                         ['COPY', 'k', 'z', 'FOO'], ['SELECT', '1'], ['SMEMBERS', 's2']]),
+    ],
+    'scripting_answers': [
+        (0, 'pipeline', [['EVAL', 'return 1', '-1'], ['EVAL', 'return 1', '3', 'a'], ['EVALSHA', 'abc', '0'],
+                         ['EVALSHA', 'abc', 'x'], ['SCRIPT', 'EXISTS', 'a', 'b'], ['SCRIPT', 'FLUSH'],
+                         ['SCRIPT', 'FLUSH', 'X'], ['SCRIPT', 'KILL'], ['WAIT', '0', '0'], ['WAIT', '1', '-1'],
+                         ['WAIT', 'x', '0']]),
+    ],
+}
+
+
+@pytest.mark.parametrize('name', sorted(EXTRAS_SCENARIOS))
+def test_extras_scenarios_match_redis(both, name):
+    jobd, redis = both
+    steps = EXTRAS_SCENARIOS[name]
+    mine = scenario(jobd, steps)
+    theirs = scenario(redis, steps)
+    assert mine == theirs
