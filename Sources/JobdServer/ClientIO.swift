@@ -276,6 +276,7 @@ extension Server {
         if client.isBlocked { blocking.unblock(client) }
         if !client.watching.isEmpty { unwatchAll(client) }
         if client.isSubscribed { unsubscribeAll(client) }
+        if !monitors.isEmpty { monitors.removeAll { $0 === client } }
         clientsByFD[Int(client.fd)] = nil
         clientCount -= 1
         epoll.remove(client.fd)

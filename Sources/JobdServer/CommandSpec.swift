@@ -108,6 +108,8 @@ final class CommandSpec {
     private(set) var fullName: String
     /// EXEC, DISCARD, MULTI, WATCH, QUIT, RESET run at once inside MULTI; everything else is queued.
     let controlsTransaction: Bool
+    /// INFO commandstats counters (the engine thread owns them).
+    var stats = CommandStats()
     /// What a RESP2 client in subscribed mode may still send.
     let allowedWhileSubscribed: Bool
 

@@ -47,6 +47,9 @@ enum ConfigDirectives {
             mutable: true, get: { $0.requirePass }, set: { config, args throws(ConfigError) in
                 config.requirePass = try single(args)
             }),
+        integer("slowlog-log-slower-than", "SLOWLOG keeps commands slower than this (microseconds); negative disables it.",
+                mutable: true, Int(Int32.min)...Int(Int32.max), \.slowlogLogSlowerThan),
+        integer("slowlog-max-len", "How many SLOWLOG entries are kept.", mutable: true, 0...Int(Int32.max), \.slowlogMaxLen),
         integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),
         integer("databases", "Number of databases (SELECT 0..n-1).", mutable: false, 1...1_000_000, \.databases),
         ConfigDirective(

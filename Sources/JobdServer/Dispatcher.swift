@@ -42,6 +42,7 @@ extension Server {
     /// too, and a refused EXEC ends it with EXECABORT naming the reason (Redis' rejectCommand).
     private func reject(_ client: Client, _ spec: CommandSpec?, _ reply: ReplyWriter, _ message: String) {
         stats.totalErrorReplies += 1
+        spec?.stats.rejectedCalls += 1
         if spec?.name == "exec" {
             // Even outside MULTI, as Redis 7.0 does.
             client.transaction = nil
@@ -59,13 +60,15 @@ extension Server {
         let replyStart = reply.out.readableCount
         if let rewrite, spec.flags.contains(.write) { preserveForRewrite(rewrite, spec, args, client) }
         let changes = dirty
+        let started = Clock.ticks()
         spec.handler(Call(server: self, client: client, spec: spec, args: args, reply: reply))
+        let ticks = Clock.ticks() &- started
         if dirty != changes && !watchers.isEmpty { touchKeys(of: spec, args, database: client.databaseIndex) }
         // An error reply starts with '-' (INFO's total_error_replies counts them all, as Redis).
-        if reply.out.readableCount > replyStart
-            && reply.out.readPointer.load(fromByteOffset: replyStart, as: UInt8.self) == UInt8(ascii: "-") {
-            stats.totalErrorReplies += 1
-        }
+        let failed = reply.out.readableCount > replyStart
+            && reply.out.readPointer.load(fromByteOffset: replyStart, as: UInt8.self) == UInt8(ascii: "-")
+        if failed { stats.totalErrorReplies += 1 }
+        recordCommand(spec, args, client, ticks: ticks, failed: failed)
     }
 
     /// The command (or subcommand) named by the arguments, or nil after

@@ -68,6 +68,10 @@ public final class Server {
     var normalOutputLimit: OutputBufferLimit
     var pubsubOutputLimit: OutputBufferLimit
     var pubsub = PubSubRegistry()
+    var monitors: [Client] = []
+    var slowLog: [SlowLogEntry] = []
+    var nextSlowLogID = 0
+    var slowLogThresholdTicks = UInt64.max
     /// Outputs smaller than this cannot be over any limit (skips the check).
     var outputLimitCheckFloor: Int
     /// The config file the server was started with, for INFO.
@@ -103,6 +107,7 @@ public final class Server {
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
         pubsubOutputLimit = config.outputLimits[.pubsub]!
+        slowLogThresholdTicks = Server.slowLogTicks(config)
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         ShutdownSignals.ignoreBrokenPipe()
 

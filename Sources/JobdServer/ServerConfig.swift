@@ -33,6 +33,9 @@ public final class ServerConfig {
     public var protectedMode = true
     public var requirePass = ""
     public var maxClients = 10000
+    /// SLOWLOG: commands slower than this many microseconds are kept (negative: none).
+    public var slowlogLogSlowerThan = 10_000
+    public var slowlogMaxLen = 128
     public var databases = 16
     public var dir = "./data"
     public var pidFile = ""

@@ -41,6 +41,7 @@ extension Server {
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
         pubsubOutputLimit = config.outputLimits[.pubsub]!
+        slowLogThresholdTicks = Server.slowLogTicks(config)
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         for case let client? in clientsByFD { client.parser.limits.maxBulkLength = config.protoMaxBulkLen }
     }

@@ -11,7 +11,7 @@ enum ServerInfo {
     static let jobdVersion = "0.1.0"
 
     static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
-    static let allSections = defaultSections
+    static let allSections = defaultSections + ["commandstats"]
 
     /// INFO [section ...]: "default", "all", "everything" or section names.
     static func text(_ server: Server, sections requested: [String]) -> String {
@@ -53,6 +53,7 @@ enum ServerInfo {
             fields = [("used_cpu_sys", format(system)), ("used_cpu_user", format(user)),
                       ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000"),
                       ("used_cpu_sys_main_thread", format(system)), ("used_cpu_user_main_thread", format(user))]
+        case "commandstats": fields = server.commandStatsFields()
         case "keyspace":
             fields = server.keyspace.databases.filter { $0.count > 0 }.map { db in
                 ("db\(db.index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0")

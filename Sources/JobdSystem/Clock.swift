@@ -1,3 +1,4 @@
+import CJobdSystem
 import Glibc
 
 /// Time sources. The engine reads these once per loop turn and passes the
@@ -22,6 +23,19 @@ public enum Clock {
     /// Wall-clock milliseconds since the Unix epoch: the unit of key expiry times.
     @inline(__always)
     public static func wallMillis() -> Int64 { wallMicros() / 1000 }
+
+    /// A cheap tick counter (see cjobd_ticks) and its rate, measured once.
+    @inline(__always)
+    public static func ticks() -> UInt64 { cjobd_ticks() }
+
+    /// Ticks per microsecond, measured over about 10 ms the first time it is read.
+    public static let ticksPerMicrosecond: Double = {
+        let startNanos = monotonicNanos(), startTicks = ticks()
+        var request = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+        nanosleep(&request, nil)
+        let nanos = Double(monotonicNanos() - startNanos), elapsed = Double(ticks() &- startTicks)
+        return max(elapsed / (nanos / 1000), 0.001)
+    }()
 
     /// CPU time used by this process (user, system) in seconds.
     public static func processCPUSeconds() -> (user: Double, system: Double) {

@@ -78,6 +78,18 @@ int cjobd_fdatasync(int fd);
 /// fsync of a directory (makes a rename inside it durable); 0 or -1.
 int cjobd_fsync_directory(const char *path);
 
+/// A cheap, monotonic tick counter for timing commands: the TSC on x86-64
+/// (invariant on the CPUs jobd runs on), nanoseconds elsewhere.
+static inline uint64_t cjobd_ticks(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
 /// memmem(3) (GNU): the first occurrence of needle in haystack, or NULL.
 const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen);
 

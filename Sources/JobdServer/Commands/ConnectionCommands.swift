@@ -127,6 +127,7 @@ enum ConnectionCommands {
         client.transaction = nil
         call.server.unwatchAll(client)
         call.server.unsubscribeAll(client)
+        call.server.monitors.removeAll { $0 === client }
         ReplyWriter(out: call.reply.out, version: .resp2).simpleString("RESET")
     }
 }
