@@ -113,6 +113,19 @@ int cjobd_parse_double(const char *s, size_t len, double *out) {
     return 1;
 }
 
+int cjobd_parse_range_double(const char *s, size_t len, double *out) {
+    char buf[CJOBD_MAX_LONG_DOUBLE_CHARS];
+    if (len >= sizeof buf) return 0;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    char *end;
+    double value = strtod(buf, &end);
+    /* As Redis' zslParseRange: whatever strtod takes, up to the first NUL; NaN refused. */
+    if (*end != '\0' || isnan(value)) return 0;
+    *out = value;
+    return 1;
+}
+
 int cjobd_incr_long_double(const char *current, size_t current_len,
                            const char *increment, size_t increment_len,
                            char *out, size_t cap) {

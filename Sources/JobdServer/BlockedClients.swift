@@ -21,7 +21,10 @@ extension Server {
 
     /// The keyspace hook for new keys: a new list may wake blocked clients.
     func keyAdded(_ db: Database, _ entry: KeyEntry) {
-        if case .list = entry.value { blocking.keyReady(database: db.index, key: entry.key) }
+        switch entry.value {
+        case .list, .zset: blocking.keyReady(database: db.index, key: entry.key)
+        default: break
+        }
     }
 
     /// Serves blocked clients, oldest first, for every key that became ready;
@@ -36,6 +39,10 @@ extension Server {
                     if case let .readStreams(after, count) = command.action {
                         // Reading takes nothing away: every waiter with news is served.
                         _ = serveStreamRead(client, command, key: ref.key, db: db, after: after, count: count)
+                        continue
+                    }
+                    if case let .popSortedSet(max) = command.action {
+                        serveSortedSetPop(client, key: ref.key, db: db, max: max)
                         continue
                     }
                     guard !listExhausted, let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
@@ -65,8 +72,8 @@ extension Server {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
         }
         switch command.action {
-        case .readStreams:
-            return  // served by serveStreamRead
+        case .readStreams, .popSortedSet:
+            return  // served by serveStreamRead and serveSortedSetPop
         case let .pop(end):
             reply.arrayHeader(2)
             reply.bulk(key)
@@ -101,6 +108,22 @@ extension Server {
             return
         }
         if list.isEmpty { db.remove(entry) }
+        finishServing(client)
+    }
+
+    /// BZPOPMIN/BZPOPMAX: [key, member, score] from the sorted set now at `key`, if it has one.
+    private func serveSortedSetPop(_ client: Client, key: [UInt8], db: Database, max: Bool) {
+        guard let entry = key.withUnsafeBytes({ db.lookup($0) }), case let .zset(zset) = entry.value, !zset.isEmpty else { return }
+        rewrite?.preserve(entry, in: db)
+        let reply = writer(for: client)
+        if repliesWaitForLog {
+            holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
+        }
+        let element = SortedSetCommands.pop(zset, max: max, count: 1)[0]
+        key.withUnsafeBytes { SortedSetCommands.replyPopped(reply, key: $0, element) }
+        log(db.index) { e in e.begin(2); e.argument(max ? "ZPOPMAX" : "ZPOPMIN"); e.argument(key) }
+        if zset.isEmpty { db.remove(entry) }
+        if !watchers.isEmpty { key.withUnsafeBytes { touch(database: db.index, key: $0) } }
         finishServing(client)
     }
 

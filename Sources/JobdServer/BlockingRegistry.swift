@@ -18,6 +18,8 @@ struct BlockedCommand {
         case move(from: ListEnd, to: ListEnd, destination: [UInt8])
         /// XREAD BLOCK: entries after these IDs (one per key), up to `count` (0 = all).
         case readStreams(after: [StreamID], count: Int)
+        /// BZPOPMIN/BZPOPMAX: reply [key, member, score].
+        case popSortedSet(max: Bool)
     }
 
     let action: Action

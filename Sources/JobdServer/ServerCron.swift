@@ -51,7 +51,10 @@ extension Server {
         guard !blocking.isEmpty else { return }
         for index in [a, b] {
             keyspace[index].forEachLive { entry in
-                if case .list = entry.value { blocking.keyReady(database: index, key: entry.key) }
+                switch entry.value {
+                case .list, .zset, .stream: blocking.keyReady(database: index, key: entry.key)
+                default: break
+                }
             }
         }
     }

@@ -56,6 +56,14 @@ public enum Numbers {
         return ok == 1 ? value : nil
     }
 
+    /// A sorted-set range bound's number (Redis' zslParseRange rules: laxer than parseDouble).
+    public static func parseRangeDouble(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var value = 0.0
+        let empty: StaticString = ""
+        let base = bytes.baseAddress ?? UnsafeRawPointer(empty.utf8Start)
+        return cjobd_parse_range_double(base.assumingMemoryBound(to: CChar.self), bytes.count, &value) == 1 ? value : nil
+    }
+
     public static func parseDouble(_ text: String) -> Double? {
         Array(text.utf8).withUnsafeBytes { parseDouble($0) }
     }

@@ -35,6 +35,9 @@ class CollectionGenerator:
     def n(self, low, high):
         return self.r.randrange(low, high + 1)
 
+    def some(self, xs, most):
+        return self.r.sample(xs, self.r.randrange(0, most + 1))
+
     def field(self):
         return self.r.choice(FIELDS)
 
@@ -122,6 +125,42 @@ class CollectionGenerator:
                                                   ['COUNT', '-1']),
         ]
 
+    def zset(self):
+        k, p, n, f = self.key, self.pick, self.n, self.field
+        scores = ['0', '1', '-1', '2.5', '1e3', 'inf', '-inf', '+inf', '1.1', '3', 'nan', 'abc', '', '0x10', '-0']
+        bounds = ['-inf', '+inf', '0', '1', '(1', '(2.5', '2.5', '-1', '(-inf', 'abc', '(', '1e3', 'nan', '(0']
+        ranks = ['0', '1', '-1', '2', '-2', '10', '-10', 'x']
+        lex = ['-', '+', '[a', '(a', '[f1', '(f2', '[', '(', 'a', '[f4', '(-']
+        z = lambda: p(k(), k(), 'lex')
+        return [
+            lambda: ['ZADD', k()] + self.some(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'], 2)
+            + [x for _ in range(n(1, 3)) for x in (p(*scores), f())],
+            lambda: ['ZADD', 'lex', '0', f()] if n(0, 1) else ['ZADD', 'lex', 'NX', '0', f(), '0', p('a', 'b', 'c', 'd')],
+            lambda: ['ZINCRBY', k(), p(*scores), f()],  # not 'lex': its scores stay equal
+            lambda: ['ZREM', z()] + [f() for _ in range(n(1, 3))],
+            lambda: [p('ZSCORE', 'ZRANK', 'ZREVRANK'), z(), f()],
+            lambda: ['ZMSCORE', z(), f(), f()],
+            lambda: ['ZCARD', z()],
+            lambda: [p('ZRANGE', 'ZREVRANGE'), z(), p(*ranks), p(*ranks)] + p([], ['WITHSCORES'], ['LIMIT', '0', '1'], ['X']),
+            lambda: ['ZRANGE', z(), p(*bounds), p(*bounds)] + self.some(['BYSCORE', 'REV', 'WITHSCORES'], 3)
+            + p([], ['LIMIT', p('0', '1', '-1'), p('1', '2', '-1', '0')], ['LIMIT', '0']),
+            lambda: ['ZRANGE', 'lex', p(*lex), p(*lex), 'BYLEX'] + self.some(['REV', 'WITHSCORES'], 1)
+            + p([], ['LIMIT', p('0', '1'), p('2', '-1')]),
+            lambda: [p('ZRANGEBYSCORE', 'ZREVRANGEBYSCORE'), z(), p(*bounds), p(*bounds)]
+            + self.some(['WITHSCORES'], 1) + p([], ['LIMIT', p('0', '1', '-1'), p('1', '-1', '5')], ['BYSCORE']),
+            lambda: [p('ZRANGEBYLEX', 'ZREVRANGEBYLEX'), 'lex', p(*lex), p(*lex)] + p([], ['LIMIT', '1', '2'], ['WITHSCORES']),
+            lambda: ['ZCOUNT', z(), p(*bounds), p(*bounds)],
+            lambda: ['ZLEXCOUNT', 'lex', p(*lex), p(*lex)],
+            lambda: ['ZREMRANGEBYRANK', z(), p(*ranks), p(*ranks)],
+            lambda: ['ZREMRANGEBYSCORE', z(), p(*bounds), p(*bounds)],
+            lambda: ['ZREMRANGEBYLEX', 'lex', p(*lex), p(*lex)],
+            lambda: [p('ZPOPMIN', 'ZPOPMAX'), z()] + p([], ['1'], ['2'], ['0'], ['-1'], ['x'], ['1', '2']),
+            lambda: [p('BZPOPMIN', 'BZPOPMAX'), z(), z(), p('0.01', 'x', '-1')],
+            lambda: ['ZRANDMEMBER', z()] + p([], ['100'], ['100', 'WITHSCORES'], ['-3'], ['0'], ['x']),
+            lambda: ['ZSCAN', z(), p('0', 'x')] + p(['COUNT', '1000'], ['MATCH', 'f*', 'COUNT', '1000'], ['COUNT', '0']),
+            lambda: ['ZRANGESTORE', k(), z(), p(*ranks), p(*ranks)] + p([], ['REV'], ['BYSCORE'], ['WITHSCORES']),
+        ]
+
     def stream(self):
         k, p, n = self.key, self.pick, self.n
         ids = ['1', '1-1', '2-0', '2-*', '3', '5-5', '0-0', '0-1', '10-*', 'abc', '1-x', '-1', '18446744073709551615-1',
@@ -196,6 +235,10 @@ def normalize(command, reply):
         return (kind, [value[0], sorted(value[1][1])])
     if name == 'XREAD' and kind == '%':
         return (kind, sorted(value))
+    if name == 'ZRANDMEMBER' and kind == '*' and value is not None and len(command) > 2 and command[2] == '100':
+        return (kind, sorted(map(repr, value)))
+    if name == 'ZRANDMEMBER':
+        return (kind, None if value is None else ('one' if kind == '$' else len(value)))
     if name in ('HRANDFIELD', 'SRANDMEMBER', 'SPOP'):
         count = int(command[2]) if len(command) > 2 and command[2].lstrip('-').isdigit() else None
         if value is None or kind == '$':

@@ -17,6 +17,8 @@ FAMILIES = {
     'mixed': ('hash', 'set', 'common'),
     'transaction': ('hash', 'set', 'common', 'transaction'),
     'stream': ('stream', 'common'),
+    'zset': ('zset', 'common'),
+    'zset_transaction': ('zset', 'hash', 'common', 'transaction'),
 }
 
 
@@ -178,6 +180,14 @@ STREAM_SCENARIOS = {
     ],
     'xread_block_inside_multi_does_not_block': [
         (0, 'pipeline', [['MULTI'], ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], ['EXEC']]),
+    ],
+    'bzpopmin_waiters_are_served_in_order_with_scores': [
+        (0, 'send', ['BZPOPMIN', 'z', 'other', '0']), (0, 'sleep', 0.05),
+        (1, 'send', ['BZPOPMAX', 'z', '0']), (1, 'sleep', 0.05),
+        (2, 'cmd', ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c']), (0, 'read'), (1, 'read'),
+        (2, 'cmd', ['ZRANGE', 'z', '0', '-1', 'WITHSCORES']),
+        (2, 'quiet', ['HELLO', '3']), (2, 'cmd', ['BZPOPMIN', 'z', '0']), (2, 'cmd', ['BZPOPMIN', 'z', '0.05']),
+        (2, 'cmd', ['ZPOPMIN', 'none', '2']),
     ],
     'a_stream_stays_when_emptied': [
         (0, 'cmd', ['XADD', 's', '5-5', 'a', '1']), (0, 'cmd', ['XDEL', 's', '5-5']), (0, 'cmd', ['EXISTS', 's']),

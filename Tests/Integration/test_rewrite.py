@@ -140,7 +140,7 @@ def test_a_random_workload_restarts_to_the_same_data_set(tmp_path):
     rng = random.Random(5)
     for n in range(6000):
         key = 'k%d' % rng.randrange(300)
-        op = rng.randrange(18)
+        op = rng.randrange(21)
         if op == 0:
             c.cmd('SET', key, 'v%d' % n, 'EX', str(rng.randrange(100, 10000)))
         elif op == 1:
@@ -177,8 +177,14 @@ def test_a_random_workload_restarts_to_the_same_data_set(tmp_path):
                 c.cmd('XDEL', 'x' + key, last[0][1][0][1])  # the newest entry: IDs must not go back
         elif op == 16:
             c.cmd('EXPIRE', rng.choice('hsx') + key, str(rng.randrange(100, 10000)))
-        else:
+        elif op == 17:
             c.cmd('SINTERSTORE', 's' + key, 's' + key, 'sk%d' % rng.randrange(300))
+        elif op == 18:
+            c.cmd('ZADD', 'z' + key, str(rng.uniform(-100, 100)), 'm%d' % rng.randrange(30), '-inf', 'low')
+        elif op == 19:
+            c.cmd('ZINCRBY', 'z' + key, '0.1', 'm%d' % rng.randrange(30))
+        else:
+            c.cmd(rng.choice(['ZPOPMIN', 'ZPOPMAX']), 'z' + key)
         if n == 2000:
             assert c.cmd('BGREWRITEAOF')[0] == '+'
     wait_for_rewrite(c)

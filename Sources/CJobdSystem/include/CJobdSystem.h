@@ -90,6 +90,10 @@ static inline uint64_t cjobd_ticks(void) {
 #endif
 }
 
+/// A sorted-set range bound as Redis' zslParseRange reads it: plain strtod
+/// (leading spaces, an empty string as 0) up to the end or a NUL; NaN refused.
+int cjobd_parse_range_double(const char *s, size_t len, double *out);
+
 /// memmem(3) (GNU): the first occurrence of needle in haystack, or NULL.
 const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen);
 
