@@ -1,8 +1,8 @@
 /// A hash: fields and their values.
 public final class HashValue {
-    public var fields = MemberTable<[UInt8]>(empty: [])
+    public let fields: MemberTable<[UInt8]>
 
-    public init() {}
+    public init(fields: MemberTable<[UInt8]> = MemberTable(empty: [])) { self.fields = fields }
 
     public var count: Int { fields.count }
     public var isEmpty: Bool { fields.count == 0 }

@@ -10,7 +10,11 @@ import Glibc
 /// the bucket its hash selects, as in KeyTable). Freed slots are reused,
 /// and the slots are compacted when mostly free so that a random slot is
 /// usually a member (HRANDFIELD, SPOP, SRANDMEMBER).
-public struct MemberTable<Payload> {
+///
+/// A class rather than a struct: a struct stored in a class property is
+/// copied (six retains) on every read through the property, which was the
+/// largest cost of ZADD in callgrind.
+public final class MemberTable<Payload> {
     public private(set) var members: ContiguousArray<[UInt8]> = []
     public private(set) var payloads: ContiguousArray<Payload> = []
     private var hashes: ContiguousArray<UInt64> = []
@@ -65,7 +69,7 @@ public struct MemberTable<Payload> {
 
     /// Adds a member that is not in the table; returns its slot.
     @discardableResult
-    public mutating func insert(_ member: [UInt8], _ payload: Payload) -> Int {
+    public func insert(_ member: [UInt8], _ payload: Payload) -> Int {
         let hash = member.withUnsafeBytes { ByteHash.hash($0) }
         if count >= buckets.count { rehash(bucketCount: buckets.count * 2) }
         let slot: Int
@@ -90,7 +94,7 @@ public struct MemberTable<Payload> {
 
     /// Sets `member`'s payload, adding it when absent; returns true when it was added.
     @discardableResult
-    public mutating func set(_ member: UnsafeRawBufferPointer, _ payload: Payload) -> Bool {
+    public func set(_ member: UnsafeRawBufferPointer, _ payload: Payload) -> Bool {
         if let slot = find(member) {
             payloads[slot] = payload
             return false
@@ -101,7 +105,7 @@ public struct MemberTable<Payload> {
 
     /// Removes the member in `slot`; returns its payload.
     @discardableResult
-    public mutating func remove(slot: Int) -> Payload {
+    public func remove(slot: Int) -> Payload {
         let bucket = Int(truncatingIfNeeded: hashes[slot]) & mask
         if buckets[bucket] == Int32(slot) {
             buckets[bucket] = next[slot]
@@ -117,7 +121,7 @@ public struct MemberTable<Payload> {
         freeSlots.append(Int32(slot))
         count -= 1
         if count == 0 {
-            self = MemberTable(empty: emptyPayload)
+            removeAll()
         } else if members.count > 64 && count * 4 < members.count {
             compact()
         } else if buckets.count > MemberTable.minimumBuckets && count * 8 < buckets.count {
@@ -128,12 +132,33 @@ public struct MemberTable<Payload> {
 
     /// Removes `member` if present; returns its payload.
     @discardableResult
-    public mutating func remove(_ member: UnsafeRawBufferPointer) -> Payload? {
+    public func remove(_ member: UnsafeRawBufferPointer) -> Payload? {
         guard let slot = find(member) else { return nil }
         return remove(slot: slot)
     }
 
-    public mutating func removeAll() { self = MemberTable(empty: emptyPayload) }
+    public func removeAll() {
+        members = []
+        payloads = []
+        hashes = []
+        next = []
+        freeSlots = []
+        buckets = ContiguousArray(repeating: -1, count: MemberTable.minimumBuckets)
+        count = 0
+    }
+
+    /// An independent copy (COPY).
+    public func copy() -> MemberTable<Payload> {
+        let copy = MemberTable(empty: emptyPayload)
+        copy.members = members
+        copy.payloads = payloads
+        copy.hashes = hashes
+        copy.next = next
+        copy.buckets = buckets
+        copy.freeSlots = freeSlots
+        copy.count = count
+        return copy
+    }
 
     private func bucketCount(for n: Int) -> Int {
         var size = MemberTable.minimumBuckets
@@ -141,7 +166,7 @@ public struct MemberTable<Payload> {
         return size
     }
 
-    private mutating func rehash(bucketCount size: Int) {
+    private func rehash(bucketCount size: Int) {
         buckets = ContiguousArray(repeating: -1, count: size)
         let m = size - 1
         for slot in 0..<members.count where next[slot] != MemberTable.free {
@@ -152,7 +177,7 @@ public struct MemberTable<Payload> {
     }
 
     /// Moves the members into the lowest slots (order kept) and rebuilds the chains.
-    private mutating func compact() {
+    private func compact() {
         var write = 0
         for read in 0..<members.count where next[read] != MemberTable.free {
             if read != write {

@@ -2,9 +2,9 @@ import JobdSystem
 
 /// A set of byte-string members.
 public final class SetValue {
-    public var members = MemberTable<Void>(empty: ())
+    public let members: MemberTable<Void>
 
-    public init() {}
+    public init(members: MemberTable<Void> = MemberTable(empty: ())) { self.members = members }
 
     public var count: Int { members.count }
     public var isEmpty: Bool { members.count == 0 }

@@ -2,7 +2,7 @@
 /// ordered by (score, member) for ranks and ranges in O(log n), as Redis'
 /// zset. Both hold the same member arrays (shared copy-on-write storage).
 public final class SortedSetValue {
-    public private(set) var scores = MemberTable<Double>(empty: 0)
+    public let scores = MemberTable<Double>(empty: 0)
     public let order = ScoreList()
 
     /// Whether Redis 7.0 would still hold this set as a listpack: it converts

@@ -19,7 +19,7 @@ struct MemberTableTests {
 
     @Test func randomOperationsMatchADictionary() {
         var rng = SeededRandom(state: 7)
-        var table = MemberTable<Int>(empty: 0)
+        let table = MemberTable<Int>(empty: 0)
         var model: [[UInt8]: Int] = [:]
         for step in 0..<40_000 {
             // Phases of growth and of shrinking so resizes and compaction both happen.
@@ -38,7 +38,7 @@ struct MemberTableTests {
     }
 
     @Test func emptiedTableForgetsItsSlots() {
-        var table = MemberTable<Int>(empty: 0)
+        let table = MemberTable<Int>(empty: 0)
         for i in 0..<1_000 { table.insert(bytes(i), i) }
         for i in 0..<1_000 { bytes(i).withUnsafeBytes { _ = table.remove($0) } }
         #expect(table.count == 0)
@@ -50,7 +50,7 @@ struct MemberTableTests {
     /// when the table grows and shrinks between steps.
     @Test func scanReturnsEveryMemberPresentThroughoutDespiteResizes() {
         var rng = SeededRandom(state: 11)
-        var table = MemberTable<Int>(empty: 0)
+        let table = MemberTable<Int>(empty: 0)
         for i in 0..<2_000 { table.insert(bytes(i), i) }
         var returned = Set<[UInt8]>()
         var cursor: UInt64 = 0
@@ -75,7 +75,7 @@ struct MemberTableTests {
 
     @Test func randomSlotsAreUsedSlots() {
         var rng = SeededRandom(state: 3)
-        var table = MemberTable<Int>(empty: 0)
+        let table = MemberTable<Int>(empty: 0)
         for i in 0..<500 { table.insert(bytes(i), i) }
         for i in stride(from: 0, to: 500, by: 3) { bytes(i).withUnsafeBytes { _ = table.remove($0) } }
         for _ in 0..<2_000 {

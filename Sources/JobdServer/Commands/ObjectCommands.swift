@@ -64,13 +64,9 @@ enum ObjectCommands {
             list.forEach { copy.pushBack($0); return true }
             return .list(copy)
         case let .hash(hash):
-            let copy = HashValue()
-            copy.fields = hash.fields
-            return .hash(copy)
+            return .hash(HashValue(fields: hash.fields.copy()))
         case let .set(set):
-            let copy = SetValue()
-            copy.members = set.members
-            return .set(copy)
+            return .set(SetValue(members: set.members.copy()))
         case let .zset(zset): return .zset(zset.copy())
         case let .stream(stream): return .stream(stream.copy())
         }
