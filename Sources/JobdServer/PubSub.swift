@@ -131,7 +131,7 @@ enum PubSubCommands {
 
     /// PUBSUB NUMSUB [channel ...]
     static func numsub(_ call: Call) {
-        call.reply.mapHeader(call.count - 2)
+        call.reply.arrayHeader((call.count - 2) * 2)  // a flat array in RESP3 too, as Redis 7.0
         for i in 2..<call.count {
             call.reply.bulk(call.args[i])
             call.reply.integer(call.server.pubsub.channels[call.args.bytes(i)]?.count ?? 0)
