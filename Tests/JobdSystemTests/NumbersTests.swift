@@ -141,3 +141,19 @@ private func formatted(_ value: Double) -> String { String(decoding: Numbers.for
         #expect(timeout(text) == timeout(text))
     }
 }
+
+@Suite struct SHA1Tests {
+    @Test func knownDigests() {
+        #expect(SHA1.hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(SHA1.hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(SHA1.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        #expect(SHA1.hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+        // 55, 56 and 64 bytes: the padding boundaries.
+        #expect(SHA1.hex(String(repeating: "x", count: 55)) == "cef734ba81a024479e09eb5a75b6ddae62e6abf1")
+    }
+
+    @Test func redisScriptIdentity() {
+        // redis-cli SCRIPT LOAD "return 1" answers this SHA.
+        #expect(SHA1.hex("return 1") == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db")
+    }
+}
