@@ -100,14 +100,6 @@ TRANSACTION_SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(TRANSACTION_SCENARIOS))
-def test_transaction_scenarios_match_redis(both, name):
-    jobd, redis = both
-    steps = TRANSACTION_SCENARIOS[name]
-    mine = scenario(jobd, steps)
-    theirs = scenario(redis, steps)
-    assert mine == theirs
-
 
 # --- pub/sub, against redis-server -------------------------------------------------
 
@@ -145,14 +137,6 @@ PUBSUB_SCENARIOS = {
     ],
 }
 
-
-@pytest.mark.parametrize('name', sorted(PUBSUB_SCENARIOS))
-def test_pubsub_scenarios_match_redis(both, name):
-    jobd, redis = both
-    steps = PUBSUB_SCENARIOS[name]
-    mine = scenario(jobd, steps)
-    theirs = scenario(redis, steps)
-    assert mine == theirs
 
 
 # --- XREAD BLOCK, against redis-server ------------------------------------------
@@ -197,14 +181,6 @@ STREAM_SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(STREAM_SCENARIOS))
-def test_stream_scenarios_match_redis(both, name):
-    jobd, redis = both
-    steps = STREAM_SCENARIOS[name]
-    mine = scenario(jobd, steps)
-    theirs = scenario(redis, steps)
-    assert mine == theirs
-
 
 # --- odds and ends clients call, against redis-server ------------------------------
 
@@ -238,10 +214,10 @@ EXTRAS_SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(EXTRAS_SCENARIOS))
-def test_extras_scenarios_match_redis(both, name):
+SCENARIOS = {**TRANSACTION_SCENARIOS, **PUBSUB_SCENARIOS, **STREAM_SCENARIOS, **EXTRAS_SCENARIOS}
+
+
+@pytest.mark.parametrize('name', sorted(SCENARIOS))
+def test_scenarios_with_several_clients_match_redis(both, name):
     jobd, redis = both
-    steps = EXTRAS_SCENARIOS[name]
-    mine = scenario(jobd, steps)
-    theirs = scenario(redis, steps)
-    assert mine == theirs
+    assert scenario(jobd, SCENARIOS[name]) == scenario(redis, SCENARIOS[name])

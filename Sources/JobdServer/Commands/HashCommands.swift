@@ -43,14 +43,7 @@ enum HashCommands {
         case .missing: return call.reply.integer(0)
         case let .found(e, h): entry = e; hash = h
         }
-        var removed = 0
-        for i in 2..<call.count where hash.remove(call.args[i]) {
-            removed += 1
-            if hash.isEmpty { break }
-        }
-        if hash.isEmpty { call.db.remove(entry) }
-        if removed > 0 { call.logAsIs() }
-        call.reply.integer(removed)
+        call.removeMembers(entry, remove: { hash.remove($0) }, isEmpty: { hash.isEmpty })
     }
 
     static func hincrby(_ call: Call) {

@@ -27,14 +27,7 @@ enum SetCommands {
         case .missing: return call.reply.integer(0)
         case let .found(e, s): entry = e; set = s
         }
-        var removed = 0
-        for i in 2..<call.count where set.remove(call.args[i]) {
-            removed += 1
-            if set.isEmpty { break }
-        }
-        if set.isEmpty { call.db.remove(entry) }
-        if removed > 0 { call.logAsIs() }
-        call.reply.integer(removed)
+        call.removeMembers(entry, remove: { set.remove($0) }, isEmpty: { set.isEmpty })
     }
 
     static func sismember(_ call: Call) {
@@ -234,19 +227,10 @@ enum SetCommands {
     static func combineAndStore(_ call: Call) {
         guard let sets = operands(call, 2..<call.count) else { return }
         let members = compute(operation(call.spec.name), sets)
-        let db = call.db
-        if members.isEmpty {
-            if db.remove(call.args[1]) {
-                let key = call.args[1]
-                call.log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
-            }
-            return call.reply.integer(0)
-        }
+        if members.isEmpty { return call.storeResult(nil, size: 0) }
         let set = SetValue()
         for member in members { set.members.insert(member, ()) }
-        db.set(call.args[1], .set(set))
-        call.logAsIs()
-        call.reply.integer(members.count)
+        call.storeResult(.set(set), size: members.count)
     }
 
     /// SINTERCARD numkeys key [key ...] [LIMIT limit]

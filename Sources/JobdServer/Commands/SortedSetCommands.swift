@@ -125,14 +125,7 @@ enum SortedSetCommands {
         case .missing: return call.reply.integer(0)
         case let .found(e, z): entry = e; zset = z
         }
-        var removed = 0
-        for i in 2..<call.count where zset.remove(call.args[i]) {
-            removed += 1
-            if zset.isEmpty { break }
-        }
-        if zset.isEmpty { call.db.remove(entry) }
-        if removed > 0 { call.logAsIs() }
-        call.reply.integer(removed)
+        call.removeMembers(entry, remove: { zset.remove($0) }, isEmpty: { zset.isEmpty })
     }
 
     // MARK: Lookups

@@ -188,19 +188,10 @@ enum SortedSetRanges {
         case .missing: break
         case let .found(_, zset): elements = select(zset, request)
         }
-        let db = call.db
-        if elements.isEmpty {
-            if db.remove(call.args[1]) {
-                let key = call.args[1]
-                call.log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
-            }
-            return call.reply.integer(0)
-        }
+        if elements.isEmpty { return call.storeResult(nil, size: 0) }
         let result = SortedSetValue()
         for (score, member) in elements { member.withUnsafeBytes { _ = result.set($0, score: score) } }
-        db.set(call.args[1], .zset(result))
-        call.logAsIs()
-        call.reply.integer(elements.count)
+        call.storeResult(.zset(result), size: elements.count)
     }
 
     /// ZCOUNT key min max, ZLEXCOUNT key min max

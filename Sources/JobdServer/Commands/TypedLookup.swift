@@ -1,3 +1,4 @@
+import JobdRESP
 import JobdStore
 
 /// What a key holds, for a command that works on one type.
@@ -29,5 +30,35 @@ extension Call {
         guard let entry = db.lookup(args[index]) else { return .missing }
         guard case let .zset(value) = entry.value else { wrongType(); return .wrongType }
         return .found(entry, value)
+    }
+}
+
+extension Call {
+    /// HDEL, SREM, ZREM: removes the members named from argument 2 on, deletes
+    /// the key when it empties (stopping there, as Redis), logs and replies the count.
+    func removeMembers(_ entry: KeyEntry, remove: (UnsafeRawBufferPointer) -> Bool, isEmpty: () -> Bool) {
+        var removed = 0
+        for i in 2..<count where remove(args[i]) {
+            removed += 1
+            if isEmpty() { break }
+        }
+        if isEmpty() { db.remove(entry) }
+        if removed > 0 { logAsIs() }
+        reply.integer(removed)
+    }
+
+    /// SINTERSTORE, ZRANGESTORE...: stores `value` at argument 1, or deletes
+    /// that key when the result is empty (nil); replies with `size`.
+    func storeResult(_ value: Value?, size: Int) {
+        guard let value else {
+            if db.remove(args[1]) {
+                let key = args[1]
+                log { e in e.begin(2); e.argument("DEL"); e.argument(key) }
+            }
+            return reply.integer(0)
+        }
+        db.set(args[1], value)
+        logAsIs()
+        reply.integer(size)
     }
 }
