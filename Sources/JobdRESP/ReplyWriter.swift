@@ -158,13 +158,14 @@ public struct ReplyWriter {
 
     /// A double: `,value` in RESP3, a bulk string in RESP2 (Redis 7.0 uses %.17g).
     public func double(_ value: Double) {
-        let text = Numbers.formatDouble(value)
-        if isRESP3 {
-            out.append(UInt8(ascii: ","))
-            out.append(text)
-            out.append("\r\n")
-        } else {
-            bulk(text)
+        Numbers.withFormattedDouble(value) { text in
+            if isRESP3 {
+                out.append(UInt8(ascii: ","))
+                out.append(text)
+                out.append("\r\n")
+            } else {
+                bulk(text)
+            }
         }
     }
 

@@ -70,12 +70,20 @@ public enum Numbers {
 
     /// A double as Redis 7.0 formats it in replies ("%.17g", "inf", "-inf").
     public static func formatDouble(_ value: Double) -> [UInt8] {
-        if value.isInfinite { return value > 0 ? Array("inf".utf8) : Array("-inf".utf8) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes {
-            cjobd_format_double(value, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 64)
+        withFormattedDouble(value) { Array($0) }
+    }
+
+    /// Calls `body` with the text of `value` in a stack buffer (no allocation: replies with scores are hot).
+    @inline(__always)
+    public static func withFormattedDouble<R>(_ value: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if value.isInfinite {
+            let text: StaticString = value > 0 ? "inf" : "-inf"
+            return body(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
-        return Array(buffer[0..<Int(n)])
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let n = cjobd_format_double(value, buffer.baseAddress!, 64)
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)))
+        }
     }
 
     /// Outcome of INCRBYFLOAT arithmetic.
