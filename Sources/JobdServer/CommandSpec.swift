@@ -110,6 +110,8 @@ final class CommandSpec {
     let controlsTransaction: Bool
     /// INFO commandstats counters (the engine thread owns them).
     var stats = CommandStats()
+    /// Inside MULTI, everything but EXEC, DISCARD, QUIT and RESET is refused when memory is full.
+    var queuesUnderOOMCheck: Bool { !["exec", "discard", "quit", "reset"].contains(name) }
     /// What a RESP2 client in subscribed mode may still send.
     let allowedWhileSubscribed: Bool
 

@@ -47,6 +47,23 @@ enum ConfigDirectives {
             mutable: true, get: { $0.requirePass }, set: { config, args throws(ConfigError) in
                 config.requirePass = try single(args)
             }),
+        memory("maxmemory", "Memory limit (bytes, or 100mb, 2gb); 0: none. Past it, keys are evicted by maxmemory-policy.",
+               0...Int.max, \.maxMemory),
+        ConfigDirective(
+            name: "maxmemory-policy", summary: "What may be evicted at maxmemory; lists (queues) never are.",
+            mutable: true, get: { $0.maxMemoryPolicy.rawValue },
+            set: { config, args throws(ConfigError) in
+                guard let policy = EvictionPolicy(rawValue: try single(args).lowercased()) else {
+                    throw .message("argument(s) must be one of the following: "
+                                   + EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                config.maxMemoryPolicy = policy
+            }),
+        integer("maxmemory-samples", "Keys sampled per eviction (more: closer to true LRU/LFU, slower).",
+                mutable: true, 1...64, \.maxMemorySamples),
+        integer("lfu-log-factor", "How slowly LFU counters grow with accesses.", mutable: true, 0...Int(Int32.max), \.lfuLogFactor),
+        integer("lfu-decay-time", "Minutes of disuse that take one off an LFU counter; 0: never.",
+                mutable: true, 0...Int(Int32.max), \.lfuDecayTime),
         integer("slowlog-log-slower-than", "SLOWLOG keeps commands slower than this (microseconds); negative disables it.",
                 mutable: true, Int(Int32.min)...Int(Int32.max), \.slowlogLogSlowerThan),
         integer("slowlog-max-len", "How many SLOWLOG entries are kept.", mutable: true, 0...Int(Int32.max), \.slowlogMaxLen),

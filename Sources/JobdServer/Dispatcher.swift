@@ -23,6 +23,13 @@ extension Server {
         if let aof, aof.isFailing, spec.flags.contains(.write) {
             return reject(client, spec, reply, "MISCONF Errors writing to the AOF file: \(aof.lastWriteError?.description ?? "short write")")
         }
+        // Commands that may grow memory, and anything queued in MULTI (queuing takes memory too), as Redis.
+        if config.maxMemory > 0
+            && (spec.flags.contains(.denyOOM) || (client.transaction != nil && spec.queuesUnderOOMCheck))
+            && !makeRoomForWrite() {
+            if spec.docs.group == "list" { stats.rejectedEnqueuesOOM += 1 }
+            return reject(client, spec, reply, "OOM command not allowed when used memory > 'maxmemory'.")
+        }
         if client.transaction != nil && !spec.controlsTransaction {
             return queueInTransaction(client, spec, args, reply)
         }

@@ -72,6 +72,11 @@ public final class Server {
     var slowLog: [SlowLogEntry] = []
     var nextSlowLogID = 0
     var slowLogThresholdTicks = UInt64.max
+    /// Loop turns so far; memory is read at most once per turn (see Eviction.swift).
+    var loopTurn = 0
+    var memoryCheckedTurn = -1
+    var memoryWasOver = false
+    var evictionPool: [EvictionCandidate] = []
     /// Outputs smaller than this cannot be over any limit (skips the check).
     var outputLimitCheckFloor: Int
     /// The config file the server was started with, for INFO.
@@ -110,6 +115,7 @@ public final class Server {
         slowLogThresholdTicks = Server.slowLogTicks(config)
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         ShutdownSignals.ignoreBrokenPipe()
+        applyMemoryPolicy()
 
         keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
         // A key deleted because its TTL passed is deleted in the log too.
@@ -164,6 +170,7 @@ public final class Server {
         nextCronAt = Clock.monotonicNanos()
         if loader == nil { becameReady() }
         while isRunning {
+            loopTurn &+= 1
             let timeout = loopTimeoutMillis()
             updateLogStall()
             epoll.wait(timeoutMillis: timeout) { event in

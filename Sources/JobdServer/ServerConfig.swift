@@ -33,6 +33,12 @@ public final class ServerConfig {
     public var protectedMode = true
     public var requirePass = ""
     public var maxClients = 10000
+    /// Memory limit in bytes (0: none) and what to evict when it is reached.
+    public var maxMemory = 0
+    public var maxMemoryPolicy = EvictionPolicy.noeviction
+    public var maxMemorySamples = 5
+    public var lfuLogFactor = 10
+    public var lfuDecayTime = 1
     /// SLOWLOG: commands slower than this many microseconds are kept (negative: none).
     public var slowlogLogSlowerThan = 10_000
     public var slowlogMaxLen = 128
@@ -71,4 +77,18 @@ public final class ServerConfig {
         }
         return other
     }
+}
+
+/// maxmemory-policy: which keys may go when memory is full. Lists (queues)
+/// are never evicted under any policy.
+public enum EvictionPolicy: String, Sendable, CaseIterable {
+    // In Redis' order (its CONFIG SET error lists them so).
+    case volatileLRU = "volatile-lru", volatileLFU = "volatile-lfu", volatileRandom = "volatile-random"
+    case volatileTTL = "volatile-ttl"
+    case allkeysLRU = "allkeys-lru", allkeysLFU = "allkeys-lfu", allkeysRandom = "allkeys-random"
+    case noeviction
+
+    /// Only keys with a TTL are candidates.
+    var volatileOnly: Bool { rawValue.hasPrefix("volatile") }
+    var usesFrequency: Bool { self == .allkeysLFU || self == .volatileLFU }
 }

@@ -9,12 +9,13 @@ extension Server {
         nextCronAt = Clock.monotonicNanos() + interval
         cronCount += 1
         let now = keyspace.now
-        keyspace.accessClock = UInt32(truncatingIfNeeded: now / 1000)
+        keyspace.accessClock = UInt32(truncatingIfNeeded: now / 100)
         // Redis' slow cycle uses up to 25% of each cron period.
         keyspace.activeExpireCycle(budgetNanos: interval / 4)
         if now - stats.lastSampleTime >= 100 { stats.sampleOps(nowMillis: now) }
         if config.timeout > 0 || hasClientsOverSoftLimit { checkClients(now: now) }
         peakMemory = max(peakMemory, ProcessMemory.allocatedBytes())
+        if memoryWasOver { _ = makeRoomForWrite() }  // keep evicting between writes
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
     }
 
@@ -42,6 +43,7 @@ extension Server {
         normalOutputLimit = config.outputLimits[.normal]!
         pubsubOutputLimit = config.outputLimits[.pubsub]!
         slowLogThresholdTicks = Server.slowLogTicks(config)
+        applyMemoryPolicy()
         outputLimitCheckFloor = Server.checkFloor(normalOutputLimit)
         for case let client? in clientsByFD { client.parser.limits.maxBulkLength = config.protoMaxBulkLen }
     }

@@ -81,7 +81,7 @@ enum ServerInfo {
             ("server_time_usec", String(Clock.wallMicros())),
             ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
             ("hz", String(server.config.hz)), ("configured_hz", String(server.config.hz)),
-            ("lru_clock", String(server.keyspace.accessClock)),
+            ("lru_clock", String(server.keyspace.accessClock / 10)),
             ("executable", CommandLine.arguments.first ?? "jobd"), ("config_file", server.configFile),
         ]
     }
@@ -104,7 +104,7 @@ enum ServerInfo {
             ("used_memory", String(used)), ("used_memory_human", human(used)),
             ("used_memory_rss", String(rss)), ("used_memory_rss_human", human(rss)),
             ("used_memory_peak", String(server.peakMemory)), ("used_memory_peak_human", human(server.peakMemory)),
-            ("maxmemory", "0"), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
+        ] + server.maxMemoryInfoFields() + [
             ("mem_fragmentation_ratio", used > 0 ? String(format2(Double(rss) / Double(used))) : "0"),
             ("mem_allocator", "libc"),
         ]
@@ -152,7 +152,8 @@ enum ServerInfo {
             ("instantaneous_ops_per_sec", String(s.instantaneousOpsPerSecond)),
             ("total_net_input_bytes", String(s.netInputBytes)), ("total_net_output_bytes", String(s.netOutputBytes)),
             ("rejected_connections", String(s.rejectedConnections)),
-            ("expired_keys", String(server.keyspace.expiredKeys)), ("evicted_keys", "0"),
+            ("expired_keys", String(server.keyspace.expiredKeys)), ("evicted_keys", String(s.evictedKeys)),
+            ("rejected_enqueues_oom", String(s.rejectedEnqueuesOOM)),
             ("keyspace_hits", String(s.keyspaceHits)), ("keyspace_misses", String(s.keyspaceMisses)),
             ("pubsub_channels", String(server.pubsub.channels.count)),
             ("pubsub_patterns", String(server.pubsub.patterns.count)),

@@ -13,6 +13,9 @@ struct Stats {
     var outputBufferLimitDisconnections = 0
     var protocolErrors = 0
     var authFailures = 0
+    var evictedKeys = 0
+    /// List pushes refused with -OOM (a job enqueue the producer saw fail).
+    var rejectedEnqueuesOOM = 0
 
     /// Samples for instantaneous_ops_per_sec (Redis keeps 16, taken every 100 ms).
     var opsSamples = [Int](repeating: 0, count: 16)

@@ -32,6 +32,18 @@ public final class Database {
             expire(entry)
             return nil
         }
+        keyspace.touchAccess(entry)
+        return entry
+    }
+
+    /// The live entry for `key` without counting an access (TYPE, EXISTS, TTL,
+    /// OBJECT: Redis' LOOKUP_NOTOUCH, so that looking does not make a key hot).
+    public func peek(_ key: UnsafeRawBufferPointer) -> KeyEntry? {
+        guard let entry = table.find(key, hash: ByteHash.hash(key)) else { return nil }
+        if entry.expiresAt != KeyEntry.persistent && keyspace.now > entry.expiresAt {
+            expire(entry)
+            return nil
+        }
         return entry
     }
 
@@ -139,6 +151,11 @@ public final class Database {
     }
 
     // MARK: Enumeration
+
+    /// A random key with a TTL (possibly expired: eviction does not mind), or nil.
+    public func randomVolatileEntry() -> KeyEntry? {
+        volatile.isEmpty ? nil : volatile[Int.random(in: 0..<volatile.count, using: &keyspace.random)]
+    }
 
     /// A random live key, or nil when the database is empty.
     public func randomEntry() -> KeyEntry? {

@@ -7,8 +7,14 @@ public final class Keyspace {
     /// "Now" in Unix milliseconds for expiry decisions; the engine sets it
     /// before running commands so a command sees one consistent time.
     public var now: Int64
-    /// A coarse clock (seconds) stamped on keys as they are used.
+    /// A coarse clock (tenths of a second) stamped on keys as they are used.
     public var accessClock: UInt32 = 0
+    /// When set, each access also counts in the key's LFU counter (an LFU maxmemory-policy).
+    public var countsFrequency = false
+    public var lfuLogFactor = 10
+    /// Minutes of disuse that take one off a key's LFU counter (Redis' lfu-decay-time).
+    public var lfuDecayMinutes = 1
+    public static let lfuInitialValue: UInt8 = 5
     /// Called after a key was created (Redis' dbAdd): blocked pops watch for lists.
     public var onKeyAdded: ((Database, KeyEntry) -> Void)?
     /// Called after a key was deleted because its TTL passed.
@@ -29,6 +35,33 @@ public final class Keyspace {
 
     public func removeAll() {
         for db in databases { db.removeAll() }
+    }
+
+    // MARK: Access tracking (LRU and LFU)
+
+    /// Stamps an access on `entry`: its LRU clock, and its LFU counter when counted.
+    @inline(__always)
+    func touchAccess(_ entry: KeyEntry) {
+        if countsFrequency { countAccess(entry) }
+        entry.lastAccess = accessClock
+    }
+
+    /// The LFU counter as it is now: decayed by one per lfu-decay-time minutes unused.
+    public func decayedFrequency(_ entry: KeyEntry) -> UInt8 {
+        guard lfuDecayMinutes > 0 else { return entry.frequency }
+        let periods = Int(accessClock &- entry.lastAccess) / (600 * lfuDecayMinutes)
+        return periods >= Int(entry.frequency) ? 0 : entry.frequency - UInt8(periods)
+    }
+
+    /// Redis' LFULogIncr: the higher the counter, the less likely one more access raises it.
+    private func countAccess(_ entry: KeyEntry) {
+        var counter = decayedFrequency(entry)
+        if counter < 255 {
+            let base = Double(max(0, Int(counter) - Int(Keyspace.lfuInitialValue)))
+            let probability = 1.0 / (base * Double(lfuLogFactor) + 1)
+            if Double.random(in: 0..<1, using: &random) < probability { counter += 1 }
+        }
+        entry.frequency = counter
     }
 
     /// Active expiry across all databases, as Redis' slow cycle: repeat a

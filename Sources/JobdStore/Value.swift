@@ -71,8 +71,11 @@ public final class KeyEntry {
     public var value: Value
     /// Absolute expiry in Unix milliseconds, or `KeyEntry.persistent`.
     public internal(set) var expiresAt: Int64 = KeyEntry.persistent
-    /// Last access, in the keyspace's coarse clock (for OBJECT IDLETIME and LRU).
+    /// Last access, in the keyspace's access clock (tenths of a second): for
+    /// OBJECT IDLETIME, LRU eviction and LFU decay.
     public var lastAccess: UInt32 = 0
+    /// LFU: a logarithmic access counter (Redis' 8-bit counter; new keys start at 5).
+    public var frequency: UInt8 = Keyspace.lfuInitialValue
 
     let hash: UInt64
     /// The next entry in the same hash bucket.

@@ -14,12 +14,12 @@ enum KeyCommands {
 
     static func exists(_ call: Call) {
         var found = 0
-        for i in 1..<call.count where call.db.lookup(call.args[i]) != nil { found += 1 }
+        for i in 1..<call.count where call.db.peek(call.args[i]) != nil { found += 1 }
         call.reply.integer(found)
     }
 
     static func type(_ call: Call) {
-        guard let entry = call.db.lookup(call.args[1]) else { return call.reply.simpleString("none") }
+        guard let entry = call.db.peek(call.args[1]) else { return call.reply.simpleString("none") }
         call.reply.simpleString(entry.value.typeName)
     }
 
@@ -88,7 +88,7 @@ enum KeyCommands {
         let name = call.spec.name
         let millis = name.hasPrefix("p")
         let absolute = name.hasSuffix("expiretime")
-        guard let entry = call.db.lookup(call.args[1]) else { return call.reply.integer(-2) }
+        guard let entry = call.db.peek(call.args[1]) else { return call.reply.integer(-2) }
         guard entry.hasExpiry else { return call.reply.integer(-1) }
         var ttl = absolute ? entry.expiresAt : entry.expiresAt - call.now
         if ttl < 0 { ttl = 0 }

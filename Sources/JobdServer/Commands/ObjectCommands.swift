@@ -20,23 +20,26 @@ enum ObjectCommands {
     }
 
     static func objectEncoding(_ call: Call) {
-        guard let entry = call.db.lookup(call.args[2]) else { return call.reply.nullBulk() }
+        guard let entry = call.db.peek(call.args[2]) else { return call.reply.nullBulk() }
         call.reply.bulk(encoding(entry.value))
     }
 
     static func objectIdletime(_ call: Call) {
-        guard let entry = call.db.lookup(call.args[2]) else { return call.reply.nullBulk() }
+        guard let entry = call.db.peek(call.args[2]) else { return call.reply.nullBulk() }
         let clock = call.server.keyspace.accessClock
-        call.reply.integer(Int(clock &- entry.lastAccess))
+        call.reply.integer(Int(clock &- entry.lastAccess) / 10)
     }
 
     static func objectFreq(_ call: Call) {
-        guard call.db.lookup(call.args[2]) != nil else { return call.reply.nullBulk() }
+        guard let entry = call.db.peek(call.args[2]) else { return call.reply.nullBulk() }
+        if call.server.keyspace.countsFrequency {
+            return call.reply.integer(Int(call.server.keyspace.decayedFrequency(entry)))
+        }
         call.reply.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     }
 
     static func objectRefcount(_ call: Call) {
-        guard call.db.lookup(call.args[2]) != nil else { return call.reply.nullBulk() }
+        guard call.db.peek(call.args[2]) != nil else { return call.reply.nullBulk() }
         call.reply.integer(1)
     }
 
