@@ -206,12 +206,65 @@ def section_aof(args, servers, report):
            ratio_rows, ['measure', 'pipeline'], shares=True)
 
 
+def section_memory(args, servers, report):
+    """Memory: idle RSS, RSS per pending 100-byte job (1M LPUSH into one list),
+    and SET throughput under constant eviction (maxmemory 50mb, allkeys-lru,
+    1 KB values over 10M random keys, -c 50 -P 16)."""
+    import time
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'Tests', 'Integration'))
+    from resp import Conn
+
+    def rss(port):
+        with open('/proc/%d/status' % servers.pids[port]) as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith('VmRSS:'))
+
+    jobs = args.memory_jobs
+    idle, per_job = {}, {}
+    for name, start in (('jobd', servers.jobd), ('redis', servers.redis)):
+        samples_idle, samples_job = [], []
+        for _ in range(max(1, args.runs // 2)):
+            port = start()
+            time.sleep(0.3)
+            before = rss(port)
+            c = Conn(port)
+            payload = b'x' * 100
+            for _ in range(0, jobs, 1000):
+                c.send(*(['LPUSH', 'q'] + [payload] * 1000))
+            for _ in range(0, jobs, 1000):
+                c.read()
+            time.sleep(0.3)
+            samples_idle.append(before)
+            samples_job.append((rss(port) - before) / jobs)
+            c.cmd('FLUSHALL')
+        idle[name], per_job[name] = statistics.median(samples_idle), statistics.median(samples_job)
+        print('  %-5s idle RSS %s, %.1f bytes per pending 100-byte job' % (name, '{:,}'.format(int(idle[name])),
+                                                                           per_job[name]), flush=True)
+    report('memory (lower is better; ratio = redis / jobd)',
+           [('idle RSS, bytes', idle['jobd'], idle['redis']),
+            ('RSS per pending 100-byte job, bytes (%s in one list)' % '{:,}'.format(jobs), per_job['jobd'], per_job['redis'])],
+           ['measure'], inverse=True)
+    flags = ('--maxmemory', '50mb', '--maxmemory-policy', 'allkeys-lru')
+    jobd, redis = servers.jobd(*flags), servers.redis(*flags)
+    samples = {jobd: [], redis: []}
+    for run in range(args.runs):
+        for port in ((jobd, redis) if run % 2 == 0 else (redis, jobd)):
+            out = subprocess.run(['redis-benchmark', '-p', str(port), '-t', 'set', '-n', str(args.requests_p16),
+                                  '-c', '50', '-P', '16', '-d', '1000', '-r', '10000000', '--csv'],
+                                 capture_output=True, text=True, timeout=600)
+            line = next(l for l in out.stdout.splitlines() if l.upper().startswith('"SET'))
+            samples[port].append(float(line.split('","')[1].strip('"')))
+    a, b = statistics.median(samples[jobd]), statistics.median(samples[redis])
+    print('  SET under eviction: jobd %s, redis %s' % ('{:,.0f}'.format(a), '{:,.0f}'.format(b)), flush=True)
+    report('SET 1 KB values with maxmemory 50mb + allkeys-lru (constant eviction), -c 50 -P 16, requests/s, median of %d'
+           % args.runs, [('SET', a, b)], ['test'])
+
+
 def redis_version():
     out = subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout
     return out.split('v=')[1].split()[0] if 'v=' in out else '?'
 
 
-SECTIONS = {'redis': section_redis, 'aof': section_aof}
+SECTIONS = {'redis': section_redis, 'aof': section_aof, 'memory': section_memory}
 
 
 def main():
@@ -220,6 +273,7 @@ def main():
     parser.add_argument('--runs', type=int, default=int(os.environ.get('BENCH_RUNS', '5')))
     parser.add_argument('--requests-p1', type=int, default=int(os.environ.get('BENCH_REQUESTS_P1', '200000')))
     parser.add_argument('--requests-p16', type=int, default=int(os.environ.get('BENCH_REQUESTS_P16', '2000000')))
+    parser.add_argument('--memory-jobs', type=int, default=int(os.environ.get('BENCH_MEMORY_JOBS', '1000000')))
     parser.add_argument('--aof-requests', type=int, default=int(os.environ.get('BENCH_REQUESTS_AOF', '100000')))
     args = parser.parse_args()
     # SIGTERM or SIGHUP (a CI job cancelled, `timeout`, a closed terminal) would end

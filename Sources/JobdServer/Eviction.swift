@@ -7,7 +7,8 @@ import JobdSystem
 struct EvictionCandidate {
     let score: UInt64
     let database: Int
-    let key: [UInt8]
+    /// The entry as sampled; it is evicted only if it is still the key's entry.
+    let entry: KeyEntry
 }
 
 /// maxmemory: before a write runs, memory over the limit is brought back
@@ -17,8 +18,9 @@ struct EvictionCandidate {
 /// only protected data remains, commands flagged denyoom get -OOM and
 /// nothing changes; reads, deletes and pops keep working so queues drain.
 ///
-/// Memory is what the allocator reports in use (mallinfo2), read at most
-/// once per loop turn unless evicting, so the check costs nothing per write.
+/// Memory is what the allocator reports in use (mallinfo2), read once per
+/// loop turn; within a turn, evictions subtract an estimate of what they
+/// free. A turn's writes can overshoot the limit by what that turn adds.
 extension Server {
     static let evictionPoolSize = 16
     /// Most keys evicted for one command; the rest waits for the next write (bounded work per command).
@@ -31,18 +33,21 @@ extension Server {
     func makeRoomForWrite() -> Bool {
         let limit = config.maxMemory
         guard limit > 0 else { return true }
-        if memoryCheckedTurn == loopTurn && !memoryWasOver { return true }
-        memoryCheckedTurn = loopTurn
-        var used = ProcessMemory.allocatedBytes()
+        if memoryCheckedTurn == loopTurn {
+            if !memoryWasOver { return true }
+        } else {
+            // mallinfo2 walks the allocator's free lists: read it once per turn, not per write.
+            memoryCheckedTurn = loopTurn
+            usedMemoryEstimate = ProcessMemory.allocatedBytes()
+        }
         var evicted = 0
-        while used > limit {
-            guard config.maxMemoryPolicy != .noeviction, evictOne() else {
+        while usedMemoryEstimate > limit {
+            guard config.maxMemoryPolicy != .noeviction, let freed = evictOne() else {
                 memoryWasOver = true
                 return false
             }
+            usedMemoryEstimate -= freed
             evicted += 1
-            // Evicting frees memory at once (free(3)); re-read the allocator's figure every 16 keys.
-            if evicted % 16 == 0 { used = ProcessMemory.allocatedBytes() }
             if evicted >= Server.evictionsPerCommand {
                 memoryWasOver = true
                 return true
@@ -52,18 +57,46 @@ extension Server {
         return true
     }
 
-    /// Evicts the best candidate; false when the policy leaves nothing to evict.
-    private func evictOne() -> Bool {
-        for _ in 0..<4 {  // a pooled key may be gone or changed: refill and retry a few times
-            fillEvictionPool()
-            while let candidate = evictionPool.popLast() {
-                let db = keyspace[candidate.database]
-                guard let entry = candidate.key.withUnsafeBytes({ db.storedEntry($0) }), isEvictable(entry) else { continue }
-                evict(entry, from: db)
-                return true
+    /// About how many heap bytes a key holds (for the estimate between allocator readings).
+    static func estimatedSize(_ entry: KeyEntry) -> Int {
+        let perElement = 48  // allocation headers, array and table slots
+        var size = 96 + entry.key.count  // the entry object and its key
+        switch entry.value {
+        case let .string(bytes): size += bytes.count + 32
+        case .list: break  // never evicted
+        case let .hash(hash): hash.fields.forEach { size += $0.count + $1.count + 2 * perElement }
+        case let .set(set): set.forEach { size += $0.count + perElement }
+        case let .zset(zset): zset.forEach { size += $1.count + 2 * perElement + 8 * 2 }
+        case let .stream(stream):
+            stream.range(from: .zero, to: .max) { entry in
+                size += perElement + entry.fieldsAndValues.reduce(0) { $0 + $1.count + 32 }
             }
         }
-        return false
+        return size
+    }
+
+    /// Evicts the best candidate and returns about how many bytes that freed; nil when the policy leaves nothing to evict.
+    private func evictOne() -> Int? {
+        for _ in 0..<4 {  // pooled keys may be gone or changed: refill and retry a few times
+            // Fresh samples for every few victims: a pool left to run down evicts keys that were
+            // idle when sampled (those used since are skipped below), sampling for each costs a lot.
+            if evictionsSinceSampling >= 4 || evictionPool.isEmpty {
+                fillEvictionPool()
+                evictionsSinceSampling = 0
+            }
+            while let candidate = evictionPool.popLast() {
+                let db = keyspace[candidate.database]
+                let entry = candidate.entry
+                guard entry.key.withUnsafeBytes({ db.storedEntry($0) }) === entry, isEvictable(entry) else { continue }
+                // Used since it was sampled (its idle time or LFU rank went down): no longer a good victim.
+                if evictionScore(entry, config.maxMemoryPolicy) < candidate.score && !config.maxMemoryPolicy.isRandom { continue }
+                let size = Server.estimatedSize(entry)
+                evict(entry, from: db)
+                evictionsSinceSampling += 1
+                return size
+            }
+        }
+        return nil
     }
 
     private func isEvictable(_ entry: KeyEntry) -> Bool {
@@ -74,22 +107,22 @@ extension Server {
     /// Samples every database and merges the candidates into the pool (best last).
     private func fillEvictionPool() {
         let policy = config.maxMemoryPolicy
+        let samples = config.maxMemorySamples
         for db in keyspace.databases where db.count > 0 {
             if policy.volatileOnly && db.expiringCount == 0 { continue }
             var found = 0, tries = 0
-            while found < config.maxMemorySamples && tries < config.maxMemorySamples * 4 {
+            while found < samples && tries < samples * 4 {
                 tries += 1
                 guard let entry = policy.volatileOnly ? db.randomVolatileEntry() : db.randomEntry() else { break }
                 guard isEvictable(entry) else { continue }
                 found += 1
-                let score = evictionScore(entry, policy)
-                if evictionPool.contains(where: { $0.database == db.index && $0.key == entry.key }) { continue }
-                evictionPool.append(EvictionCandidate(score: score, database: db.index, key: entry.key))
+                if evictionPool.contains(where: { $0.entry === entry }) { continue }
+                let candidate = EvictionCandidate(score: evictionScore(entry, policy), database: db.index, entry: entry)
+                // Insert in order (best last); a full pool drops its worst.
+                let position = evictionPool.firstIndex { $0.score > candidate.score } ?? evictionPool.count
+                evictionPool.insert(candidate, at: position)
+                if evictionPool.count > Server.evictionPoolSize { evictionPool.removeFirst() }
             }
-        }
-        evictionPool.sort { $0.score < $1.score }
-        if evictionPool.count > Server.evictionPoolSize {
-            evictionPool.removeFirst(evictionPool.count - Server.evictionPoolSize)
         }
     }
 

@@ -76,7 +76,9 @@ public final class Server {
     var loopTurn = 0
     var memoryCheckedTurn = -1
     var memoryWasOver = false
+    var usedMemoryEstimate = 0
     var evictionPool: [EvictionCandidate] = []
+    var evictionsSinceSampling = 0
     /// Outputs smaller than this cannot be over any limit (skips the check).
     var outputLimitCheckFloor: Int
     /// The config file the server was started with, for INFO.

@@ -89,6 +89,12 @@ public enum EvictionPolicy: String, Sendable, CaseIterable {
     case noeviction
 
     /// Only keys with a TTL are candidates.
-    var volatileOnly: Bool { rawValue.hasPrefix("volatile") }
+    var volatileOnly: Bool {
+        switch self {
+        case .volatileLRU, .volatileLFU, .volatileRandom, .volatileTTL: true
+        default: false
+        }
+    }
     var usesFrequency: Bool { self == .allkeysLFU || self == .volatileLFU }
+    var isRandom: Bool { self == .allkeysRandom || self == .volatileRandom }
 }
