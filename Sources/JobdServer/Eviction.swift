@@ -154,6 +154,18 @@ extension Server {
         evictionPool.removeAll()
     }
 
+    /// Bytes held by queues (lists): what eviction never frees. Walks every
+    /// key, so INFO memory costs O(keys), like INFO keyspace's counts would.
+    func memoryHeldByQueues() -> Int {
+        var total = 0
+        for db in keyspace.databases where db.count > 0 {
+            db.forEachStored { entry in
+                if case let .list(list) = entry.value { total += list.allocatedBytes + 96 + entry.key.count }
+            }
+        }
+        return total
+    }
+
     /// INFO memory's maxmemory fields.
     func maxMemoryInfoFields() -> [(String, String)] {
         [("maxmemory", String(config.maxMemory)), ("maxmemory_human", ServerInfo.human(config.maxMemory)),

@@ -104,6 +104,7 @@ enum ServerInfo {
             ("used_memory", String(used)), ("used_memory_human", human(used)),
             ("used_memory_rss", String(rss)), ("used_memory_rss_human", human(rss)),
             ("used_memory_peak", String(server.peakMemory)), ("used_memory_peak_human", human(server.peakMemory)),
+            ("used_memory_jobs", String(server.memoryHeldByQueues())),
         ] + server.maxMemoryInfoFields() + [
             ("mem_fragmentation_ratio", used > 0 ? String(format2(Double(rss) / Double(used))) : "0"),
             ("mem_allocator", "libc"),

@@ -108,3 +108,18 @@ def test_lfu_counts_accesses(fresh_jobd):
     pipeline(c, [['GET', 'often']] * 2000)
     assert value(c.cmd('OBJECT', 'FREQ', 'often')) > 10
     assert c.cmd('OBJECT', 'FREQ', 'rarely') == (':', 5)  # OBJECT itself does not count
+
+
+def test_info_memory_reports_what_queues_hold(fresh_jobd):
+    server = fresh_jobd('--appendonly', 'no')
+    c = server.conn()
+    assert int(info(c, 'memory')['used_memory_jobs']) == 0
+    for start in range(0, 100_000, 1000):
+        c.cmd('LPUSH', 'q', *(['x' * 100] * 1000))
+    c.cmd('SET', 'other', 'y' * 1_000_000)
+    memory = info(c, 'memory')
+    jobs, used = int(memory['used_memory_jobs']), int(memory['used_memory'])
+    assert 100_000 * 100 <= jobs <= 100_000 * 130, jobs  # the elements plus packing overhead
+    assert jobs + 1_000_000 <= used
+    assert {'used_memory_human', 'used_memory_rss', 'used_memory_peak', 'maxmemory', 'maxmemory_policy',
+            'mem_fragmentation_ratio'} <= set(memory)
