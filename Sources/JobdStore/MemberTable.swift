@@ -70,7 +70,12 @@ public final class MemberTable<Payload> {
     /// Adds a member that is not in the table; returns its slot.
     @discardableResult
     public func insert(_ member: [UInt8], _ payload: Payload) -> Int {
-        let hash = member.withUnsafeBytes { ByteHash.hash($0) }
+        insert(member, payload, hash: member.withUnsafeBytes { ByteHash.hash($0) })
+    }
+
+    /// As `insert(_:_:)`, with the member's hash already computed by a failed `find`.
+    @discardableResult
+    func insert(_ member: [UInt8], _ payload: Payload, hash: UInt64) -> Int {
         if count >= buckets.count { rehash(bucketCount: buckets.count * 2) }
         let slot: Int
         if let reused = freeSlots.popLast() {

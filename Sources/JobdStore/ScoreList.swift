@@ -11,33 +11,29 @@ import Glibc
 /// with the caller's table) and handed back the same way; nothing is copied.
 /// The list must not be changed from inside a `forEach` or `removeRanks` body.
 public final class ScoreList {
-    final class Node {
+    /// A node's fixed part; its levels follow it in the same allocation, as
+    /// in Redis' zskiplistNode with its flexible level array, so a search
+    /// touches one block per node. Nodes are not objects: the list allocates
+    /// one when inserting and frees it when removing (or in removeAll and
+    /// deinit), and every link is a plain pointer, so walking and relinking
+    /// do no reference counting.
+    struct Node {
         var score: Double
         var member: [UInt8]
-        /// The previous node at level 0 (nil for the first). Unowned: that
-        /// node owns this one through its forward link, and a strong back
-        /// link would make every pair a retain cycle.
-        unowned(unsafe) var backward: Node?
-        var levels: ContiguousArray<Level>
-
-        init(score: Double, member: [UInt8], level: Int) {
-            self.score = score
-            self.member = member
-            levels = ContiguousArray(repeating: Level(forward: nil, span: 0), count: level)
-        }
+        /// The previous node at level 0 (nil for the first).
+        var backward: NodeRef?
+        /// The number of levels after this header.
+        let height: Int
     }
 
+    typealias NodeRef = UnsafeMutablePointer<Node>
+
     struct Level {
-        var forward: Node?
+        var forward: NodeRef?
         /// Level-0 steps from this node to `forward`; for a nil forward, the
         /// nodes after this one (kept as Redis does, though no query reads it).
         var span: Int
     }
-
-    /// A node seen by a search. The list owns every node while a search
-    /// runs, so walking with unretained references is safe, and it skips a
-    /// retain/release pair per step (a third of the search time otherwise).
-    typealias Ref = Unmanaged<Node>
 
     static let maxLevel = 32
 
@@ -48,24 +44,47 @@ public final class ScoreList {
         return generator.next()
     }()
 
-    private let header = Node(score: 0, member: [], level: ScoreList.maxLevel)
-    private unowned(unsafe) var tail: Node?
+    private let header = ScoreList.makeNode(score: 0, member: [], height: ScoreList.maxLevel)
+    private var tail: NodeRef?
     /// Levels in use: the header's links above it are nil.
     private var level = 1
     public private(set) var count = 0
     private var randomState: UInt64 = 0
-    /// Tests lower it to 1 to build plain level-0 chains: random levels alone
-    /// keep ARC's recursive release shallow (each taller node stops a cascade),
-    /// so only a flat chain shows whether releasing is really iterative.
+    /// Tests lower it to 1 to build plain level-0 chains, the longest runs
+    /// for removeAll and deinit to walk (they free nodes in a loop, never by
+    /// recursion).
     var levelCap = ScoreList.maxLevel
 
     public init() {
         randomState = ScoreList.seed ^ UInt64(UInt(bitPattern: ObjectIdentifier(self).hashValue))
     }
 
-    deinit { unlinkAll() }
+    deinit {
+        unlinkAll()
+        ScoreList.free(header)
+    }
 
     public var isEmpty: Bool { count == 0 }
+
+    // MARK: Nodes
+
+    /// One allocation: the Node, then `height` empty levels.
+    private static func makeNode(score: Double, member: [UInt8], height: Int) -> NodeRef {
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: MemoryLayout<Node>.stride + height * MemoryLayout<Level>.stride,
+            alignment: Swift.max(MemoryLayout<Node>.alignment, MemoryLayout<Level>.alignment))
+        let node = raw.bindMemory(to: Node.self, capacity: 1)
+        node.initialize(to: Node(score: score, member: member, backward: nil, height: height))
+        (raw + MemoryLayout<Node>.stride).bindMemory(to: Level.self, capacity: height)
+            .initialize(repeating: Level(forward: nil, span: 0), count: height)
+        return node
+    }
+
+    /// Releases the member and the block (levels are plain values).
+    private static func free(_ node: NodeRef) {
+        node.deinitialize(count: 1)
+        UnsafeMutableRawPointer(node).deallocate()
+    }
 
     // MARK: Order
 
@@ -86,8 +105,8 @@ public final class ScoreList {
 
     /// Whether `node` sorts strictly before (score, member).
     @inline(__always)
-    fileprivate static func precedes(_ node: Node, _ score: Double, _ member: [UInt8]) -> Bool {
-        node.score < score || (node.score == score && compare(node.member, member) < 0)
+    fileprivate static func precedes(_ node: NodeRef, _ score: Double, _ member: [UInt8]) -> Bool {
+        node.pointee.score < score || (node.pointee.score == score && compare(node.pointee.member, member) < 0)
     }
 
     /// Splitmix64: one multiply-mix per insert is all the level needs.
@@ -103,11 +122,10 @@ public final class ScoreList {
     }
 
     /// Scratch for the rightmost node visited at each level and its rank: on
-    /// the stack, so updates do not allocate. Unmanaged because the nodes are
-    /// all owned by the list for the duration.
+    /// the stack, so updates do not allocate.
     @inline(__always)
-    private func withPath<R>(_ body: (UnsafeMutablePointer<Unmanaged<Node>>, UnsafeMutablePointer<Int>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: Unmanaged<Node>.self, capacity: ScoreList.maxLevel) { update in
+    private func withPath<R>(_ body: (UnsafeMutablePointer<NodeRef>, UnsafeMutablePointer<Int>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: NodeRef.self, capacity: ScoreList.maxLevel) { update in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: ScoreList.maxLevel) { rank in
                 body(update.baseAddress!, rank.baseAddress!)
             }
@@ -118,78 +136,80 @@ public final class ScoreList {
 
     /// Inserts a member known to be absent.
     public func insert(score: Double, member: [UInt8]) {
-        link(Node(score: score, member: member, level: randomLevel()))
+        link(ScoreList.makeNode(score: score, member: member, height: randomLevel()), score, member)
     }
 
-    /// Links a node at its own height (zslInsert); also reused by updateScore.
-    private func link(_ node: Node) {
-        let nodeLevel = node.levels.count
-        let score = node.score
-        let member = node.member
+    /// Links a node at its own height (zslInsert); also reused by
+    /// updateScore. `score` and `member` are the node's own.
+    private func link(_ node: NodeRef, _ score: Double, _ member: [UInt8]) {
+        let height = node.pointee.height
         withPath { update, rank in
-            var x = Ref.passUnretained(header)
+            var x = header
             var i = level - 1
             while i >= 0 {
                 rank[i] = i == level - 1 ? 0 : rank[i + 1]
-                while let next = x.forward(i), next.precedes(score, member) {
-                    rank[i] += x.span(i)
+                while let next = x.levels[i].forward, ScoreList.precedes(next, score, member) {
+                    rank[i] += x.levels[i].span
                     x = next
                 }
                 update[i] = x
                 i -= 1
             }
-            if nodeLevel > level {
-                for i in level..<nodeLevel {
+            if height > level {
+                for i in level..<height {
                     rank[i] = 0
-                    update[i] = Unmanaged.passUnretained(header)
+                    update[i] = header
                     header.levels[i].span = count
                 }
-                level = nodeLevel
+                level = height
             }
-            for i in 0..<nodeLevel {
-                let u = update[i].takeUnretainedValue()
-                node.levels[i].forward = u.levels[i].forward
-                u.levels[i].forward = node
-                node.levels[i].span = u.levels[i].span - (rank[0] - rank[i])
-                u.levels[i].span = rank[0] - rank[i] + 1
+            let levels = node.levels
+            for i in 0..<height {
+                let u = update[i].levels
+                levels[i].forward = u[i].forward
+                u[i].forward = node
+                levels[i].span = u[i].span - (rank[0] - rank[i])
+                u[i].span = rank[0] - rank[i] + 1
             }
             // Links above the new node now skip one more element.
-            for i in nodeLevel..<level { update[i].takeUnretainedValue().levels[i].span += 1 }
-            let previous = update[0].takeUnretainedValue()
-            node.backward = previous === header ? nil : previous
-            if let next = node.levels[0].forward { next.backward = node } else { tail = node }
+            for i in height..<level { update[i].levels[i].span += 1 }
+            let previous = update[0]
+            node.pointee.backward = previous == header ? nil : previous
+            if let next = levels[0].forward { next.pointee.backward = node } else { tail = node }
             count += 1
         }
     }
 
-    /// Unlinks `x` given the path to it (zslDeleteNode). The caller keeps `x`
-    /// alive; its own links are left as they were.
-    private func unlink(_ x: Node, _ update: UnsafeMutablePointer<Unmanaged<Node>>) {
+    /// Unlinks `x` given the path to it (zslDeleteNode). The caller frees or
+    /// relinks `x`; its own links are left as they were.
+    private func unlink(_ x: NodeRef, _ update: UnsafeMutablePointer<NodeRef>) {
+        let levels = x.levels
         for i in 0..<level {
-            let u = update[i].takeUnretainedValue()
-            if u.levels[i].forward === x {
-                u.levels[i].span += x.levels[i].span - 1
-                u.levels[i].forward = x.levels[i].forward
+            let u = update[i].levels
+            if u[i].forward == x {
+                u[i].span += levels[i].span - 1
+                u[i].forward = levels[i].forward
             } else {
-                u.levels[i].span -= 1
+                u[i].span -= 1
             }
         }
-        if let next = x.levels[0].forward { next.backward = x.backward } else { tail = x.backward }
+        if let next = levels[0].forward { next.pointee.backward = x.pointee.backward } else { tail = x.pointee.backward }
         while level > 1 && header.levels[level - 1].forward == nil { level -= 1 }
         count -= 1
     }
 
     /// Fills the path to (score, member) and returns its node when present.
-    private func find(_ score: Double, _ member: [UInt8], _ update: UnsafeMutablePointer<Unmanaged<Node>>) -> Node? {
-        var x = Ref.passUnretained(header)
+    private func find(_ score: Double, _ member: [UInt8], _ update: UnsafeMutablePointer<NodeRef>) -> NodeRef? {
+        var x = header
         var i = level - 1
         while i >= 0 {
-            while let next = x.forward(i), next.precedes(score, member) { x = next }
+            while let next = x.levels[i].forward, ScoreList.precedes(next, score, member) { x = next }
             update[i] = x
             i -= 1
         }
-        guard let found = x.forward(0), found.score == score, found.compare(member) == 0 else { return nil }
-        return found.takeUnretainedValue()
+        guard let found = x.levels[0].forward, found.pointee.score == score,
+            ScoreList.compare(found.pointee.member, member) == 0 else { return nil }
+        return found
     }
 
     /// Removes (score, member); returns whether it was there.
@@ -198,6 +218,7 @@ public final class ScoreList {
         withPath { update, _ in
             guard let x = find(score, member, update) else { return false }
             unlink(x, update)
+            ScoreList.free(x)
             return true
         }
     }
@@ -212,14 +233,14 @@ public final class ScoreList {
                 return
             }
             // Members are unique, so "next does not precede" means "next follows".
-            if x.backward.map({ ScoreList.precedes($0, new, member) }) ?? true,
+            if x.pointee.backward.map({ ScoreList.precedes($0, new, member) }) ?? true,
                 x.levels[0].forward.map({ !ScoreList.precedes($0, new, member) }) ?? true {
-                x.score = new
+                x.pointee.score = new
                 return
             }
             unlink(x, update)
-            x.score = new
-            link(x)
+            x.pointee.score = new
+            link(x, new, member)
         }
     }
 
@@ -232,23 +253,24 @@ public final class ScoreList {
         let end = Swift.min(end, count - 1)
         guard start <= end else { return 0 }
         return withPath { update, _ in
-            var x = Ref.passUnretained(header)
+            var x = header
             var traversed = 0
             var i = level - 1
             while i >= 0 {
-                while let next = x.forward(i), traversed + x.span(i) <= start {
-                    traversed += x.span(i)
+                while let next = x.levels[i].forward, traversed + x.levels[i].span <= start {
+                    traversed += x.levels[i].span
                     x = next
                 }
                 update[i] = x
                 i -= 1
             }
-            var node = x.forward(0)?.takeUnretainedValue()
+            var node = x.levels[0].forward
             var rank = start
             while let n = node, rank <= end {
                 node = n.levels[0].forward
                 unlink(n, update)
-                removed(n.score, n.member)
+                removed(n.pointee.score, n.pointee.member)
+                ScoreList.free(n)
                 rank += 1
             }
             return rank - start
@@ -262,17 +284,13 @@ public final class ScoreList {
         tail = nil
     }
 
-    /// Drops every node front to back. Letting ARC release the header's chain
-    /// recurses once per node of a level-0 run (each deinit releasing the
-    /// next), which a long enough run would turn into a stack overflow; here
-    /// each node is released with its links already cleared while the rest
-    /// are still owned by their predecessors.
+    /// Frees every node front to back along level 0 and clears the header.
     private func unlinkAll() {
         var node = header.levels[0].forward
         for i in 0..<ScoreList.maxLevel { header.levels[i] = Level(forward: nil, span: 0) }
         while let n = node {
             node = n.levels[0].forward
-            n.levels.removeAll()
+            ScoreList.free(n)
         }
     }
 
@@ -280,34 +298,37 @@ public final class ScoreList {
 
     /// 0-based rank of a present member (ascending order); nil when absent.
     public func rank(score: Double, member: [UInt8]) -> Int? {
-        var x = Ref.passUnretained(header)
+        var x = header
         var traversed = 0
         var i = level - 1
         while i >= 0 {
-            while let next = x.forward(i), next.score < score || (next.score == score && next.compare(member) <= 0) {
-                traversed += x.span(i)
+            while let next = x.levels[i].forward, next.pointee.score < score
+                || (next.pointee.score == score && ScoreList.compare(next.pointee.member, member) <= 0) {
+                traversed += x.levels[i].span
                 x = next
             }
             // x is the last node at or before the target (the header while
             // traversed is 0): it is the target when equal.
-            if traversed > 0 && x.score == score && x.compare(member) == 0 { return traversed - 1 }
+            if traversed > 0 && x.pointee.score == score && ScoreList.compare(x.pointee.member, member) == 0 {
+                return traversed - 1
+            }
             i -= 1
         }
         return nil
     }
 
     /// The node at a 0-based rank, which must be valid.
-    private func node(atRank rank: Int) -> Node {
+    private func node(atRank rank: Int) -> NodeRef {
         let target = rank + 1
-        var x = Ref.passUnretained(header)
+        var x = header
         var traversed = 0
         var i = level - 1
         while i >= 0 {
-            while let next = x.forward(i), traversed + x.span(i) <= target {
-                traversed += x.span(i)
+            while let next = x.levels[i].forward, traversed + x.levels[i].span <= target {
+                traversed += x.levels[i].span
                 x = next
             }
-            if traversed == target { return x.takeUnretainedValue() }
+            if traversed == target { return x }
             i -= 1
         }
         preconditionFailure("ScoreList spans are inconsistent")
@@ -317,15 +338,15 @@ public final class ScoreList {
     public func element(atRank rank: Int) -> (score: Double, member: [UInt8])? {
         guard rank >= 0 && rank < count else { return nil }
         let x = node(atRank: rank)
-        return (x.score, x.member)
+        return (x.pointee.score, x.pointee.member)
     }
 
     public var first: (score: Double, member: [UInt8])? {
-        header.levels[0].forward.map { ($0.score, $0.member) }
+        header.levels[0].forward.map { ($0.pointee.score, $0.pointee.member) }
     }
 
     public var last: (score: Double, member: [UInt8])? {
-        tail.map { ($0.score, $0.member) }
+        tail.map { ($0.pointee.score, $0.pointee.member) }
     }
 
     /// Visits elements from `fromRank` forward, or backward when `reverse`
@@ -333,10 +354,10 @@ public final class ScoreList {
     /// `body` returns true. Out-of-range ranks visit nothing. O(log n + visited).
     public func forEach(fromRank: Int, reverse: Bool, _ body: (Double, [UInt8]) -> Bool) {
         guard fromRank >= 0 && fromRank < count else { return }
-        var node: Node? = self.node(atRank: reverse ? count - 1 - fromRank : fromRank)
+        var node: NodeRef? = self.node(atRank: reverse ? count - 1 - fromRank : fromRank)
         while let n = node {
-            guard body(n.score, n.member) else { return }
-            node = reverse ? n.backward : n.levels[0].forward
+            guard body(n.pointee.score, n.pointee.member) else { return }
+            node = reverse ? n.pointee.backward : n.levels[0].forward
         }
     }
 
@@ -411,30 +432,30 @@ public final class ScoreList {
 
     /// Rank of the first node passing `atLeastMin`, if it also passes `atMostMax`.
     @inline(__always)
-    private func firstRank(_ atLeastMin: (Ref) -> Bool, _ atMostMax: (Ref) -> Bool) -> Int? {
-        var x = Ref.passUnretained(header)
+    private func firstRank(_ atLeastMin: (NodeRef) -> Bool, _ atMostMax: (NodeRef) -> Bool) -> Int? {
+        var x = header
         var traversed = 0
         var i = level - 1
         while i >= 0 {
-            while let next = x.forward(i), !atLeastMin(next) {
-                traversed += x.span(i)
+            while let next = x.levels[i].forward, !atLeastMin(next) {
+                traversed += x.levels[i].span
                 x = next
             }
             i -= 1
         }
-        guard let first = x.forward(0), atMostMax(first) else { return nil }
+        guard let first = x.levels[0].forward, atMostMax(first) else { return nil }
         return traversed
     }
 
     /// Rank of the last node passing `atMostMax`, if it also passes `atLeastMin`.
     @inline(__always)
-    private func lastRank(_ atLeastMin: (Ref) -> Bool, _ atMostMax: (Ref) -> Bool) -> Int? {
-        var x = Ref.passUnretained(header)
+    private func lastRank(_ atLeastMin: (NodeRef) -> Bool, _ atMostMax: (NodeRef) -> Bool) -> Int? {
+        var x = header
         var traversed = 0
         var i = level - 1
         while i >= 0 {
-            while let next = x.forward(i), atMostMax(next) {
-                traversed += x.span(i)
+            while let next = x.levels[i].forward, atMostMax(next) {
+                traversed += x.levels[i].span
                 x = next
             }
             i -= 1
@@ -446,23 +467,23 @@ public final class ScoreList {
     /// Rank of the first element in range (ascending), or nil when none is.
     public func firstRank(in range: ScoreRange) -> Int? {
         guard !range.isEmpty else { return nil }
-        return firstRank({ range.atLeastMin($0.score) }, { range.atMostMax($0.score) })
+        return firstRank({ range.atLeastMin($0.pointee.score) }, { range.atMostMax($0.pointee.score) })
     }
 
     /// Rank of the last element in range (ascending), or nil when none is.
     public func lastRank(in range: ScoreRange) -> Int? {
         guard !range.isEmpty else { return nil }
-        return lastRank({ range.atLeastMin($0.score) }, { range.atMostMax($0.score) })
+        return lastRank({ range.atLeastMin($0.pointee.score) }, { range.atMostMax($0.pointee.score) })
     }
 
     public func firstRank(in range: LexRange) -> Int? {
         guard !range.isEmpty else { return nil }
-        return firstRank({ $0.withMember(range.atLeastMin) }, { $0.withMember(range.atMostMax) })
+        return firstRank({ range.atLeastMin($0.pointee.member) }, { range.atMostMax($0.pointee.member) })
     }
 
     public func lastRank(in range: LexRange) -> Int? {
         guard !range.isEmpty else { return nil }
-        return lastRank({ $0.withMember(range.atLeastMin) }, { $0.withMember(range.atMostMax) })
+        return lastRank({ range.atLeastMin($0.pointee.member) }, { range.atMostMax($0.pointee.member) })
     }
 
     /// Number of elements in range, from two descents (O(log n)).
@@ -481,22 +502,22 @@ public final class ScoreList {
     /// Whether the links are consistent: order, back links, tail, count,
     /// every span, and the header above `level` empty (for tests). O(n).
     func checkInvariants() -> Bool {
-        var position: [ObjectIdentifier: Int] = [:]
-        var previous: Node? = nil
+        var position: [NodeRef: Int] = [:]
+        var previous: NodeRef? = nil
         var x = header
         while let n = x.levels[0].forward {
-            if n.backward !== previous { return false }
-            if let p = previous, !ScoreList.precedes(p, n.score, n.member) { return false }
-            position[ObjectIdentifier(n)] = position.count + 1
+            if n.pointee.backward != previous { return false }
+            if let p = previous, !ScoreList.precedes(p, n.pointee.score, n.pointee.member) { return false }
+            position[n] = position.count + 1
             previous = n
             x = n
         }
-        guard position.count == count, tail === previous else { return false }
+        guard position.count == count, tail == previous else { return false }
         for i in 0..<level {
             var x = header
             var at = 0
             while let n = x.levels[i].forward {
-                guard n.levels.count > i, let to = position[ObjectIdentifier(n)], to - at == x.levels[i].span else { return false }
+                guard n.pointee.height > i, let to = position[n], to - at == x.levels[i].span else { return false }
                 at = to
                 x = n
             }
@@ -507,17 +528,9 @@ public final class ScoreList {
     }
 }
 
-/// Field access through unretained search references (see `ScoreList.Ref`).
-extension Unmanaged where Instance == ScoreList.Node {
-    @inline(__always) func forward(_ i: Int) -> Unmanaged? {
-        _withUnsafeGuaranteedRef { $0.levels[i].forward.map { Unmanaged.passUnretained($0) } }
-    }
-    @inline(__always) func span(_ i: Int) -> Int { _withUnsafeGuaranteedRef { $0.levels[i].span } }
-    @inline(__always) var score: Double { _withUnsafeGuaranteedRef { $0.score } }
-    @inline(__always) func withMember<R>(_ body: ([UInt8]) -> R) -> R { _withUnsafeGuaranteedRef { body($0.member) } }
-    /// sdscmp of this node's member with `member`.
-    @inline(__always) func compare(_ member: [UInt8]) -> Int { _withUnsafeGuaranteedRef { ScoreList.compare($0.member, member) } }
-    @inline(__always) func precedes(_ score: Double, _ member: [UInt8]) -> Bool {
-        _withUnsafeGuaranteedRef { ScoreList.precedes($0, score, member) }
+extension UnsafeMutablePointer where Pointee == ScoreList.Node {
+    /// The node's levels, stored right after it (see `ScoreList.makeNode`).
+    @inline(__always) var levels: UnsafeMutablePointer<ScoreList.Level> {
+        UnsafeMutableRawPointer(self + 1).assumingMemoryBound(to: ScoreList.Level.self)
     }
 }

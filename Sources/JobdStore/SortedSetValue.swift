@@ -23,7 +23,8 @@ public final class SortedSetValue {
     /// Sets `member`'s score, adding it when absent; returns true when it was added.
     @discardableResult
     public func set(_ member: UnsafeRawBufferPointer, score requested: Double) -> Bool {
-        let slot = scores.find(member)
+        let hash = ByteHash.hash(member)
+        let slot = scores.find(member, hash: hash)
         // Redis converts before it inserts, so the new element is already in the skip list.
         if slot == nil && isPacked && (member.count > 64 || scores.count >= 128) { isPacked = false }
         // A listpack stores -0 as "0"; a skip list keeps the double as it is.
@@ -37,7 +38,7 @@ public final class SortedSetValue {
             return false
         }
         let bytes = Array(member)
-        scores.insert(bytes, score)
+        scores.insert(bytes, score, hash: hash)
         order.insert(score: score, member: bytes)
         return true
     }
