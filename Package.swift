@@ -29,3 +29,20 @@ let package = Package(
         .testTarget(name: "JobdServerTests", dependencies: ["JobdServer"]),
     ]
 )
+
+// libFuzzer targets (DEVELOPERS.md): only with JOBD_FUZZ set, since
+// -sanitize=fuzzer supplies main() and must not touch the normal build.
+// scripts/fuzz builds and runs them.
+if Context.environment["JOBD_FUZZ"] != nil {
+    let fuzz: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    let link: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    // The libraries are instrumented too, so that libFuzzer sees their coverage.
+    for target in package.targets where target.type == .regular && target.name.hasPrefix("Jobd") {
+        target.swiftSettings = (target.swiftSettings ?? []) + fuzz
+    }
+    package.targets += [
+        .executableTarget(name: "FuzzRESP", dependencies: ["JobdRESP"], swiftSettings: fuzz, linkerSettings: link),
+        .executableTarget(name: "FuzzLog", dependencies: ["JobdPersistence"], swiftSettings: fuzz, linkerSettings: link),
+        .executableTarget(name: "FuzzConfig", dependencies: ["JobdServer"], swiftSettings: fuzz, linkerSettings: link),
+    ]
+}

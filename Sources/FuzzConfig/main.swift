@@ -1,0 +1,24 @@
+import Glibc
+import JobdServer
+
+/// libFuzzer target: the redis.conf-style config loader on arbitrary text
+/// (quotes, escapes, units, every directive's value rules).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzConfigLoader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+    let config = ServerConfig()
+    do { try ConfigLoader.apply(text, source: "fuzz", to: config) } catch { _ = error.description }
+    _ = ConfigLoader.flagsToText(text.split(separator: " ").map(String.init))
+    return 0
+}
+
+// SwiftPM makes this file the program's entry point, which replaces
+// libFuzzer's own main(): hand control to libFuzzer's driver explicitly.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+var arguments = CommandLine.argc
+var argumentVector = CommandLine.unsafeArgv
+exit(runFuzzerDriver(&arguments, &argumentVector, fuzzConfigLoader))
