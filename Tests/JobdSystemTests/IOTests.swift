@@ -318,6 +318,8 @@ private let ipv6LoopbackWorks: Bool = {
 
     @Test func processMemoryIsReported() {
         #expect(ProcessMemory.residentBytes() > 1_000_000)
-        #expect(ProcessMemory.allocatedBytes() > 0)
+        // Under AddressSanitizer malloc is ASan's, and glibc's mallinfo2 knows nothing of it.
+        let underAddressSanitizer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
+        if !underAddressSanitizer { #expect(ProcessMemory.allocatedBytes() > 0) }
     }
 }
