@@ -41,8 +41,9 @@ if Context.environment["JOBD_FUZZ"] != nil {
         target.swiftSettings = (target.swiftSettings ?? []) + fuzz
     }
     package.targets += [
-        .executableTarget(name: "FuzzRESP", dependencies: ["JobdRESP"], swiftSettings: fuzz, linkerSettings: link),
-        .executableTarget(name: "FuzzLog", dependencies: ["JobdPersistence"], swiftSettings: fuzz, linkerSettings: link),
-        .executableTarget(name: "FuzzConfig", dependencies: ["JobdServer"], swiftSettings: fuzz, linkerSettings: link),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["FuzzDriver", "JobdRESP"], swiftSettings: fuzz, linkerSettings: link),
+        .executableTarget(name: "FuzzLog", dependencies: ["FuzzDriver", "JobdPersistence"], swiftSettings: fuzz, linkerSettings: link),
+        .executableTarget(name: "FuzzConfig", dependencies: ["FuzzDriver", "JobdServer"], swiftSettings: fuzz, linkerSettings: link),
     ]
 }

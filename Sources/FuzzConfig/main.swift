@@ -1,4 +1,4 @@
-import Glibc
+import FuzzDriver
 import JobdServer
 
 /// libFuzzer target: the redis.conf-style config loader on arbitrary text
@@ -12,13 +12,4 @@ public func fuzzConfigLoader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     return 0
 }
 
-// SwiftPM makes this file the program's entry point, which replaces
-// libFuzzer's own main(): hand control to libFuzzer's driver explicitly.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-var arguments = CommandLine.argc
-var argumentVector = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&arguments, &argumentVector, fuzzConfigLoader))
+runFuzzer(fuzzConfigLoader)

@@ -1,4 +1,4 @@
-import Glibc
+import FuzzDriver
 import JobdPersistence
 
 /// libFuzzer target: scanning an append-only log file's bytes (batch
@@ -15,13 +15,4 @@ public func fuzzLogScanner(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM makes this file the program's entry point, which replaces
-// libFuzzer's own main(): hand control to libFuzzer's driver explicitly.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-var arguments = CommandLine.argc
-var argumentVector = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&arguments, &argumentVector, fuzzLogScanner))
+runFuzzer(fuzzLogScanner)

@@ -1,4 +1,4 @@
-import Glibc
+import FuzzDriver
 import JobdRESP
 
 /// libFuzzer target: the request parser (multibulk and inline) on arbitrary
@@ -34,13 +34,4 @@ public func fuzzRequestParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     return 0
 }
 
-// SwiftPM makes this file the program's entry point, which replaces
-// libFuzzer's own main(): hand control to libFuzzer's driver explicitly.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-var arguments = CommandLine.argc
-var argumentVector = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&arguments, &argumentVector, fuzzRequestParser))
+runFuzzer(fuzzRequestParser)

@@ -10,13 +10,6 @@ import JobdSystem
 enum StreamCommands {
     static let invalidID: StaticString = "ERR Invalid stream ID specified as stream command argument"
 
-    @inline(__always)
-    static func stream(_ call: Call, _ index: Int) -> Typed<StreamValue> {
-        guard let entry = call.db.lookup(call.args[index]) else { return .missing }
-        guard case let .stream(value) = entry.value else { call.wrongType(); return .wrongType }
-        return .found(entry, value)
-    }
-
     // MARK: IDs
 
     /// An unsigned decimal as Redis' string2ull: digits only, no overflow.
@@ -176,7 +169,7 @@ enum StreamCommands {
         }
         let stream: StreamValue
         var isNew = false
-        switch self.stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case let .found(_, s): stream = s
         case .missing:
@@ -221,7 +214,7 @@ enum StreamCommands {
     }
 
     static func xlen(_ call: Call) {
-        switch stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case .missing: call.reply.integer(0)
         case let .found(_, s): call.reply.integer(s.count)
@@ -242,7 +235,7 @@ enum StreamCommands {
             i += 2
         }
         let found: StreamValue
-        switch stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case .missing: return call.reply.emptyArray()
         case let .found(_, s): found = s
@@ -259,7 +252,7 @@ enum StreamCommands {
     /// XDEL key id [id ...]
     static func xdel(_ call: Call) {
         let found: StreamValue
-        switch stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case .missing: return call.reply.integer(0)
         case let .found(_, s): found = s
@@ -279,7 +272,7 @@ enum StreamCommands {
     static func xtrim(_ call: Call) {
         guard let trim = parseTrim(call, xadd: false) else { return }
         let found: StreamValue
-        switch stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case .missing: return call.reply.integer(0)
         case let .found(_, s): found = s
@@ -311,7 +304,7 @@ enum StreamCommands {
             i += 2
         }
         let found: StreamValue
-        switch stream(call, 1) {
+        switch call.stream(1) {
         case .wrongType: return
         case .missing: return call.reply.error("ERR no such key")
         case let .found(_, s): found = s

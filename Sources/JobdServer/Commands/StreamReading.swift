@@ -41,7 +41,7 @@ enum StreamReading {
         for k in 0..<keyCount {
             let keyIndex = streamsIndex + k, idIndex = streamsIndex + keyCount + k
             var found: StreamValue?
-            switch StreamCommands.stream(call, keyIndex) {
+            switch call.stream(keyIndex) {
             case .wrongType: return
             case .missing: break
             case let .found(_, s): found = s

@@ -26,6 +26,13 @@ extension Call {
     }
 
     @inline(__always)
+    func stream(_ index: Int) -> Typed<StreamValue> {
+        guard let entry = db.lookup(args[index]) else { return .missing }
+        guard case let .stream(value) = entry.value else { wrongType(); return .wrongType }
+        return .found(entry, value)
+    }
+
+    @inline(__always)
     func sortedSet(_ index: Int) -> Typed<SortedSetValue> {
         guard let entry = db.lookup(args[index]) else { return .missing }
         guard case let .zset(value) = entry.value else { wrongType(); return .wrongType }
