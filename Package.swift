@@ -19,13 +19,15 @@ let package = Package(
         .target(name: "JobdRESP", dependencies: ["JobdSystem"], swiftSettings: hotPath),
         .target(name: "JobdStore", dependencies: ["JobdRESP"], swiftSettings: hotPath),
         .target(name: "JobdPersistence", dependencies: ["JobdStore"], swiftSettings: hotPath),
-        .target(name: "JobdServer", dependencies: ["JobdPersistence"], swiftSettings: hotPath),
+        .target(name: "JobdQueue", dependencies: ["JobdPersistence"], swiftSettings: hotPath),
+        .target(name: "JobdServer", dependencies: ["JobdQueue"], swiftSettings: hotPath),
         .executableTarget(name: "jobd", dependencies: ["JobdServer"]),
 
         .testTarget(name: "JobdSystemTests", dependencies: ["JobdSystem"]),
         .testTarget(name: "JobdRESPTests", dependencies: ["JobdRESP"]),
         .testTarget(name: "JobdStoreTests", dependencies: ["JobdStore"]),
         .testTarget(name: "JobdPersistenceTests", dependencies: ["JobdPersistence"]),
+        .testTarget(name: "JobdQueueTests", dependencies: ["JobdQueue"]),
         .testTarget(name: "JobdServerTests", dependencies: ["JobdServer"]),
     ]
 )

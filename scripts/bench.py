@@ -3,9 +3,13 @@
 Each section starts the servers it compares on free loopback ports, runs
 the same load against each, alternating servers between runs so drift on a
 noisy machine hits both alike, and reports the median of the runs and the
-ratio jobd / reference. Sections: redis (redis-benchmark SET GET LPUSH RPOP).
+ratio jobd / reference. Sections: redis (redis-benchmark SET GET LPUSH RPOP
+...), aof (appendfsync always/everysec), memory (RSS), queue (queue round trip,
+1 producer + 4 worker processes: jobd JOB.GET/ACK and BRPOP, redis-server BRPOP,
+beanstalkd reserve/delete; the client is scripts/queue_bench.py).
 """
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -72,6 +76,25 @@ class Servers:
         wait_ready(port, proc, 'redis-server')
         return port
 
+    def beanstalkd(self):
+        """beanstalkd on a free loopback port, no binlog (in memory only, like the others here)."""
+        port = free_port()
+        proc = subprocess.Popen(['beanstalkd', '-l', '127.0.0.1', '-p', str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        self.pids[port] = proc.pid
+        deadline = time.time() + 15
+        while True:
+            if proc.poll() is not None:
+                sys.exit('beanstalkd exited before it was ready')
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                return port
+            except OSError:
+                if time.time() > deadline:
+                    sys.exit('beanstalkd did not accept connections')
+                time.sleep(0.1)
+
     def stop(self):
         for proc in self.procs:
             if proc.poll() is None:
@@ -110,28 +133,47 @@ def share(x):
     return '%.0f%%' % (x * 100)
 
 
+def cell(x):
+    """A measured number, or a string saying why there is none (e.g. 'n/a (...)')."""
+    return x if isinstance(x, str) else number(x)
+
+
 def ratio(a, b, inverse):
-    return '%.2fx' % ((b / a) if inverse else (a / b)) if a and b else '-'
+    if isinstance(a, str) or isinstance(b, str) or not a or not b:
+        return '-'
+    return '%.2fx' % ((b / a) if inverse else (a / b))
 
 
-def ratio_table(title, rows, columns, inverse=False, shares=False):
-    """rows: [(label..., mine, reference)] -> text table lines."""
-    head = columns + ['jobd', 'redis', 'ratio']
+def ratio_table(title, rows, columns, inverse=False, shares=False, names=None):
+    """rows: [(label..., mine, reference)] -> text table lines. names: the value
+    columns' headings, default jobd and redis; a single name means rows carry one
+    value each and there is no ratio column."""
+    names = list(names or ['jobd', 'redis'])
+    head = columns + names
     if shares:
-        head = columns + ['jobd', 'redis']
         body = [[*labels, share(a), share(b)] for *labels, a, b in rows]
+    elif len(names) == 1:
+        body = [[*labels, cell(a)] for *labels, a in rows]
     else:
-        body = [[*labels, number(a), number(b), ratio(a, b, inverse)] for *labels, a, b in rows]
+        head = head + ['ratio']
+        body = [[*labels, cell(a), cell(b), ratio(a, b, inverse)] for *labels, a, b in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     fmt = '  '.join('{:<%d}' % w for w in widths)
     return [title, fmt.format(*head)] + [fmt.format(*r) for r in body]
 
 
-def markdown_table(title, rows, columns, inverse=False, shares=False):
-    head = columns + (['jobd', 'redis-server'] if shares else ['jobd', 'redis-server', 'ratio'])
+def markdown_table(title, rows, columns, inverse=False, shares=False, names=None):
+    names = list(names or ['jobd', 'redis-server'])
+    single = len(names) == 1 and not shares
+    head = columns + names + ([] if shares or single else ['ratio'])
     lines = ['**%s**' % title, '', '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
-    for *labels, a, b in rows:
-        cells = [share(a), share(b)] if shares else [number(a), number(b), ratio(a, b, inverse)]
+    for row in rows:
+        if single:
+            *labels, a = row
+            cells = [cell(a)]
+        else:
+            *labels, a, b = row
+            cells = [share(a), share(b)] if shares else [cell(a), cell(b), ratio(a, b, inverse)]
         lines.append('| ' + ' | '.join([*map(str, labels), *cells]) + ' |')
     return lines
 
@@ -259,12 +301,90 @@ def section_memory(args, servers, report):
            % args.runs, [('SET', a, b)], ['test'])
 
 
+QUEUE_SYSTEMS = (('jobd JOB.GET/ACK', 'jobget', 'jobd'), ('jobd BRPOP', 'brpop', 'jobd'),
+                 ('redis BRPOP', 'brpop', 'redis'), ('beanstalkd', 'beanstalkd', 'beanstalkd'))
+
+
+def queue_run(kind, port, jobs, queue):
+    """One scripts/queue_bench.py run (its own process tree: 1 producer + 4 workers) -> its JSON result."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'queue_bench.py')
+    try:
+        out = subprocess.run([sys.executable, script, kind, str(port), '--jobs', str(jobs), '--workers', '4',
+                              '--batch', '100', '--payload', '100', '--queue', queue],
+                             capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {'error': 'queue_bench.py timed out'}
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {'error': 'queue_bench.py exited %d: %s' % (out.returncode, out.stderr.strip()[-2000:])}
+
+
+def section_queue(args, servers, report):
+    """Queue round trip: 1 producer and 4 workers, each its own process, N 100-byte
+    jobs; the producer pipelines 100 pushes per round trip, each worker does a
+    blocking take and then an ack (JOB.GET + JOB.ACK, beanstalkd reserve + delete;
+    BRPOP has no ack) per job. jobs/s from releasing the producer to the last ack,
+    for jobd JOB.GET/ACK, jobd BRPOP, redis-server BRPOP and beanstalkd (no binlog),
+    the order rotated between runs; plus each server's CPU seconds per million jobs."""
+    ports = {'jobd': servers.jobd(), 'redis': servers.redis(), 'beanstalkd': servers.beanstalkd()}
+    print('  beanstalkd: %s; %s jobs per run' % (beanstalkd_version(), '{:,}'.format(args.queue_jobs)), flush=True)
+    names = [name for name, _, _ in QUEUE_SYSTEMS]
+    samples = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    missing = {}  # name -> why the column has no number
+    for run in range(args.runs):
+        # Rotate the order every run so machine drift spreads over all four alike.
+        shift = run % len(QUEUE_SYSTEMS)
+        for name, kind, server in QUEUE_SYSTEMS[shift:] + QUEUE_SYSTEMS[:shift]:
+            if name in missing:
+                continue
+            port = ports[server]
+            before = servers.cpu_seconds(port)
+            result = queue_run(kind, port, args.queue_jobs, 'bench-q-%s-%d' % (kind, run))
+            used = servers.cpu_seconds(port) - before
+            if 'unavailable' in result:
+                missing[name] = 'n/a (%s)' % result['unavailable']
+                print('  %-17s %s: %s' % (name, missing[name], result.get('reply', '')), flush=True)
+                continue
+            if 'error' in result:
+                missing[name] = 'failed (see log)'
+                print('  %-17s FAILED: %s' % (name, result['error']), flush=True)
+                continue
+            samples[name].append(result['jobs_per_s'])
+            cpu[name].append(used / (args.queue_jobs / 1e6))
+            print('  run %d  %-17s %10s jobs/s  %.2f s (push %.2f s)  server CPU %.2f s  per worker %s%s' % (
+                run + 1, name, '{:,.0f}'.format(result['jobs_per_s']), result['seconds'], result['push_seconds'],
+                used, result['per_worker'],
+                '  redelivered %d' % result['redelivered'] if result['redelivered'] else ''), flush=True)
+    rate = {name: missing.get(name) or statistics.median(samples[name]) for name in names}
+    cpu_per_m = {name: missing.get(name) or statistics.median(cpu[name]) for name in names}
+    for name in names:
+        if name not in missing:
+            print('  %-17s median %s jobs/s  (%s)' % (name, cell(rate[name]), ', '.join(
+                '{:,.0f}'.format(x) for x in samples[name])), flush=True)
+    shape = '1 producer (pipeline 100) + 4 workers, %s jobs of 100 bytes' % '{:,}'.format(args.queue_jobs)
+    report('queue round trip, %s: jobs/s, median of %d runs' % (shape, args.runs),
+           [(name, rate[name]) for name in names], ['system'], names=['jobs/s'])
+    pairs = (('jobd JOB.GET/ACK', 'redis BRPOP'), ('jobd BRPOP', 'redis BRPOP'), ('jobd JOB.GET/ACK', 'beanstalkd'))
+    report('queue round trip ratios (jobs/s, higher is better; targets: >= 2x redis BRPOP, >= 1x beanstalkd)',
+           [('%s vs %s' % (a, b), rate[a], rate[b]) for a, b in pairs], ['comparison'], names=['jobd', 'reference'])
+    report('queue round trip: server CPU seconds per million jobs (lower is better; ratio = reference / jobd)',
+           [('%s vs %s' % (a, b), cpu_per_m[a], cpu_per_m[b]) for a, b in pairs], ['comparison'],
+           inverse=True, names=['jobd', 'reference'])
+
+
+def beanstalkd_version():
+    out = subprocess.run(['beanstalkd', '-v'], capture_output=True, text=True)
+    return (out.stdout or out.stderr).strip() or '?'
+
+
 def redis_version():
     out = subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout
     return out.split('v=')[1].split()[0] if 'v=' in out else '?'
 
 
-SECTIONS = {'redis': section_redis, 'aof': section_aof, 'memory': section_memory}
+SECTIONS = {'redis': section_redis, 'aof': section_aof, 'memory': section_memory, 'queue': section_queue}
 
 
 def main():
@@ -275,6 +395,7 @@ def main():
     parser.add_argument('--requests-p16', type=int, default=int(os.environ.get('BENCH_REQUESTS_P16', '2000000')))
     parser.add_argument('--memory-jobs', type=int, default=int(os.environ.get('BENCH_MEMORY_JOBS', '1000000')))
     parser.add_argument('--aof-requests', type=int, default=int(os.environ.get('BENCH_REQUESTS_AOF', '100000')))
+    parser.add_argument('--queue-jobs', type=int, default=int(os.environ.get('BENCH_QUEUE_JOBS', '100000')))
     args = parser.parse_args()
     # SIGTERM or SIGHUP (a CI job cancelled, `timeout`, a closed terminal) would end
     # Python without running the `finally` below and leave both servers running:
@@ -287,8 +408,8 @@ def main():
     print('redis-server: %s' % redis_version(), flush=True)
     tables = []
 
-    def report(title, rows, columns, inverse=False, shares=False):
-        tables.append((title, rows, columns, inverse, shares))
+    def report(title, rows, columns, inverse=False, shares=False, names=None):
+        tables.append((title, rows, columns, inverse, shares, names))
 
     for name in args.only or list(SECTIONS):
         servers = Servers()
@@ -298,13 +419,13 @@ def main():
         finally:
             servers.stop()
     print()
-    for title, rows, columns, inverse, shares in tables:
-        print('\n'.join(ratio_table(title, rows, columns, inverse, shares)))
+    for title, rows, columns, inverse, shares, names in tables:
+        print('\n'.join(ratio_table(title, rows, columns, inverse, shares, names)))
         print()
     if os.environ.get('BENCH_MARKDOWN'):
         with open(os.environ['BENCH_MARKDOWN'], 'w') as f:
-            for title, rows, columns, inverse, shares in tables:
-                f.write('\n'.join(markdown_table(title, rows, columns, inverse, shares)) + '\n\n')
+            for title, rows, columns, inverse, shares, names in tables:
+                f.write('\n'.join(markdown_table(title, rows, columns, inverse, shares, names)) + '\n\n')
 
 
 if __name__ == '__main__':

@@ -4,8 +4,13 @@
 /// Elements are handed to callers as borrowed byte views (valid until the
 /// list changes), so replies are encoded straight from node memory.
 public final class ListValue {
-    private var nodes = RingDeque<PackedNode>()
-    public private(set) var count = 0
+    var nodes = RingDeque<PackedNode>()
+    public internal(set) var count = 0
+    /// Elements that carry a job tag (see PackedNode); 0 for plain lists.
+    public internal(set) var taggedCount = 0
+    /// Per-level counts once the list holds jobs of more than the default
+    /// level (ListValue+Jobs.swift); nil: every element at the default level.
+    public internal(set) var levels: PriorityLevels?
 
     /// Target bytes per node (as Redis' list-max-listpack-size -2).
     static let nodeBytes = 8192
@@ -13,32 +18,43 @@ public final class ListValue {
 
     public init() {}
 
+    deinit {
+        // Jobs deleted with their list (DEL, FLUSHALL, overwrite) leave the engine too.
+        if taggedCount > 0 { forEachTagged { _, tag in DroppedJobTags.tags.append(tag); return true } }
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     // MARK: Ends
 
-    public func pushFront(_ bytes: UnsafeRawBufferPointer) {
-        let size = PackedNode.encodedSize(bytes.count)
+    /// Pushes at the head; with levels, the element joins the head's level.
+    public func pushFront(_ bytes: UnsafeRawBufferPointer, tag: UInt64 = 0) {
+        if levels != nil { levels!.add(levels!.leastUrgent ?? PriorityLevels.defaultLevel) }
+        let size = PackedNode.encodedSize(bytes.count, tagged: tag != 0)
         if let head = nodes.first, head.count == 0 || head.usedBytes + size <= ListValue.nodeBytes {
-            head.pushFront(bytes)
+            head.pushFront(bytes, tag: tag)
         } else {
             let node = PackedNode(capacity: ListValue.capacity(for: size), growsAtFront: true)
-            node.pushFront(bytes)
+            node.pushFront(bytes, tag: tag)
             nodes.prepend(node)
         }
         count += 1
+        if tag != 0 { taggedCount += 1 }
     }
 
-    public func pushBack(_ bytes: UnsafeRawBufferPointer) {
-        let size = PackedNode.encodedSize(bytes.count)
+    /// Pushes at the tail; with levels, the element joins the tail's level.
+    public func pushBack(_ bytes: UnsafeRawBufferPointer, tag: UInt64 = 0) {
+        if levels != nil { levels!.add(levels!.mostUrgent ?? PriorityLevels.defaultLevel) }
+        let size = PackedNode.encodedSize(bytes.count, tagged: tag != 0)
         if let tail = nodes.last, tail.count == 0 || tail.usedBytes + size <= ListValue.nodeBytes {
-            tail.pushBack(bytes)
+            tail.pushBack(bytes, tag: tag)
         } else {
             let node = PackedNode(capacity: ListValue.capacity(for: size), growsAtFront: false)
-            node.pushBack(bytes)
+            node.pushBack(bytes, tag: tag)
             nodes.append(node)
         }
         count += 1
+        if tag != 0 { taggedCount += 1 }
     }
 
     public func pushFront(_ bytes: [UInt8]) { bytes.withUnsafeBytes { pushFront($0) } }
@@ -54,7 +70,10 @@ public final class ListValue {
     @discardableResult
     public func popFront<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
         guard let head = nodes.first else { return nil }
-        let result = body(head.entry(at: head.start).data)
+        if levels != nil { levels!.remove(levels!.leastUrgent!) }
+        let (data, _, tag) = head.taggedEntry(at: head.start)
+        if tag != 0 { dropped(tag) }
+        let result = body(data)
         head.removeFirst()
         if head.count == 0 { nodes.removeFirst() }
         count -= 1
@@ -65,7 +84,10 @@ public final class ListValue {
     @discardableResult
     public func popBack<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
         guard let tail = nodes.last else { return nil }
-        let result = body(tail.entry(endingAt: tail.end).data)
+        if levels != nil { levels!.remove(levels!.mostUrgent!) }
+        let (_, data, tag) = tail.taggedEntry(endingAt: tail.end)
+        if tag != 0 { dropped(tag) }
+        let result = body(data)
         tail.removeLast()
         if tail.count == 0 { nodes.removeLast() }
         count -= 1
@@ -77,6 +99,10 @@ public final class ListValue {
 
     /// Removes `n` elements from the front.
     public func removeFirst(_ n: Int) {
+        if levels != nil || taggedCount > 0 {
+            for _ in 0..<min(n, count) { popFront { _ in } }
+            return
+        }
         var remaining = min(n, count)
         count -= remaining
         while remaining > 0, let head = nodes.first {
@@ -92,6 +118,10 @@ public final class ListValue {
 
     /// Removes `n` elements from the back.
     public func removeLast(_ n: Int) {
+        if levels != nil || taggedCount > 0 {
+            for _ in 0..<min(n, count) { popBack { _ in } }
+            return
+        }
         var remaining = min(n, count)
         count -= remaining
         while remaining > 0, let tail = nodes.last {
@@ -108,7 +138,7 @@ public final class ListValue {
     // MARK: Positions
 
     /// Where element `index` lives: node number and entry start offset.
-    private func locate(_ index: Int) -> (node: Int, offset: Int) {
+    func locate(_ index: Int) -> (node: Int, offset: Int) {
         precondition(index >= 0 && index < count)
         var nodeIndex: Int
         var within: Int
@@ -177,21 +207,48 @@ public final class ListValue {
         guard index >= 0 && index < count else { return false }
         let (n, offset) = locate(index)
         let node = nodes[n]
-        let next = node.entry(at: offset).next
-        node.splice(from: offset, to: next, inserting: bytes, entryDelta: 0)
+        // A job keeps its tag when LSET changes its payload.
+        let (_, next, tag) = node.taggedEntry(at: offset)
+        node.splice(from: offset, to: next, inserting: bytes, tag: tag, entryDelta: 0)
         splitIfOversized(n)
         return true
     }
 
     /// Inserts before element `index` (`index == count` appends).
+    /// With levels, the element joins the level of the element it lands before.
     public func insert(_ bytes: UnsafeRawBufferPointer, at index: Int) {
         precondition(index >= 0 && index <= count)
         if index == 0 { pushFront(bytes); return }
         if index == count { pushBack(bytes); return }
+        if levels != nil { levels!.add(levels!.level(at: index)) }
+        insertEntry(bytes, tag: 0, at: index)
+    }
+
+    /// Inserts an entry strictly inside the list (levels are the caller's business).
+    func insertEntry(_ bytes: UnsafeRawBufferPointer, tag: UInt64, at index: Int) {
         let (n, offset) = locate(index)
-        nodes[n].splice(from: offset, to: offset, inserting: bytes, entryDelta: 1)
+        nodes[n].splice(from: offset, to: offset, inserting: bytes, tag: tag, entryDelta: 1)
         count += 1
+        if tag != 0 { taggedCount += 1 }
         splitIfOversized(n)
+    }
+
+    /// Removes element `index`; returns its tag (0 when untagged). Levels are the caller's business.
+    @discardableResult
+    func removeEntry(at index: Int) -> UInt64 {
+        let (n, offset) = locate(index)
+        let node = nodes[n]
+        let (_, next, tag) = node.taggedEntry(at: offset)
+        node.splice(from: offset, to: next, inserting: nil, entryDelta: -1)
+        if node.count == 0 { nodes.remove(at: n) }
+        count -= 1
+        if tag != 0 { taggedCount -= 1 }
+        return tag
+    }
+
+    func dropped(_ tag: UInt64) {
+        taggedCount -= 1
+        DroppedJobTags.tags.append(tag)
     }
 
     /// Index of the first element equal to `bytes`, or nil.
@@ -209,6 +266,7 @@ public final class ListValue {
     /// Removes up to `limit` elements equal to `bytes` (0 = all), scanning
     /// from the front, or from the back when `fromBack`. Returns how many.
     public func removeAll(equalTo bytes: UnsafeRawBufferPointer, limit: Int, fromBack: Bool) -> Int {
+        if levels != nil || taggedCount > 0 { return removeAllOneByOne(equalTo: bytes, limit: limit, fromBack: fromBack) }
         var removed = 0
         let order = fromBack ? Array((0..<nodes.count).reversed()) : Array(0..<nodes.count)
         var emptied: [Int] = []
@@ -245,7 +303,7 @@ public final class ListValue {
     }
 
     /// Keeps a node from growing far past the target size after inserts in the middle.
-    private func splitIfOversized(_ n: Int) {
+    func splitIfOversized(_ n: Int) {
         let node = nodes[n]
         guard node.usedBytes > 2 * ListValue.nodeBytes, node.count > 1 else { return }
         var kept = 0

@@ -7,6 +7,11 @@ import Glibc
 /// be read backwards (low 7 bits last, high bit = "more bytes before"). A
 /// 100-byte element costs 102 bytes, which is what keeps a queue of small
 /// jobs close to Redis' listpack in memory.
+///
+/// A *tagged* entry (a job whose record exists in the job engine) carries
+/// an 8-byte tag after its bytes and says so by writing both lengths one
+/// byte longer than needed (an overlong LEB128, which the plain encoding
+/// never produces), so untagged entries cost nothing extra.
 final class PackedNode {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
@@ -37,11 +42,20 @@ final class PackedNode {
     @inline(__always)
     static func encodedSize(_ length: Int) -> Int { 2 * varintSize(length) + length }
 
-    /// Writes one encoded entry at `p`; returns its size.
+    static let tagSize = 8
+
     @inline(__always)
-    static func writeEntry(_ bytes: UnsafeRawBufferPointer, at p: UnsafeMutableRawPointer) -> Int {
-        let length = bytes.count
-        let lengthSize = varintSize(length)
+    static func encodedSize(_ length: Int, tagged: Bool) -> Int {
+        guard tagged else { return encodedSize(length) }
+        let content = length + tagSize
+        return 2 * (varintSize(content) + 1) + content
+    }
+
+    /// Writes one encoded entry at `p` (tagged when `tag` is not 0); returns its size.
+    @inline(__always)
+    static func writeEntry(_ bytes: UnsafeRawBufferPointer, tag: UInt64 = 0, at p: UnsafeMutableRawPointer) -> Int {
+        let length = bytes.count + (tag == 0 ? 0 : tagSize)
+        let lengthSize = varintSize(length) + (tag == 0 ? 0 : 1)
         var v = length
         for i in 0..<lengthSize {
             var byte = UInt8(v & 0x7F)
@@ -49,21 +63,29 @@ final class PackedNode {
             if i < lengthSize - 1 { byte |= 0x80 }
             p.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
         }
-        if length > 0 { (p + lengthSize).copyMemory(from: bytes.baseAddress!, byteCount: length) }
+        if bytes.count > 0 { (p + lengthSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        if tag != 0 { (p + lengthSize + bytes.count).storeBytes(of: tag.littleEndian, as: UInt64.self) }
         // Backward length: group k (highest) first, group 0 last; flag = "more before me".
         let trailer = p + lengthSize + length
         for i in 0..<lengthSize {
             let group = lengthSize - 1 - i
-            var byte = UInt8((length >> (7 * group)) & 0x7F)
+            var byte = UInt8(group >= 9 ? 0 : (length >> (7 * group)) & 0x7F)
             if group < lengthSize - 1 { byte |= 0x80 }
             trailer.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
         }
         return 2 * lengthSize + length
     }
 
-    /// The entry starting at `offset`: its bytes and where the next entry starts.
+    /// The entry starting at `offset`: its bytes (without a tag) and where the next entry starts.
     @inline(__always)
     func entry(at offset: Int) -> (data: UnsafeRawBufferPointer, next: Int) {
+        let (data, next, _) = taggedEntry(at: offset)
+        return (data, next)
+    }
+
+    /// The entry starting at `offset` with its tag (0 when untagged).
+    @inline(__always)
+    func taggedEntry(at offset: Int) -> (data: UnsafeRawBufferPointer, next: Int, tag: UInt64) {
         var length = 0
         var shift = 0
         var i = offset
@@ -75,12 +97,25 @@ final class PackedNode {
             shift += 7
         }
         let lengthSize = i - offset
-        return (UnsafeRawBufferPointer(start: base + i, count: length), i + length + lengthSize)
+        let next = i + length + lengthSize
+        if lengthSize > PackedNode.varintSize(length) {
+            let bytes = length - PackedNode.tagSize
+            let tag = UInt64(littleEndian: (base + i + bytes).loadUnaligned(as: UInt64.self))
+            return (UnsafeRawBufferPointer(start: base + i, count: bytes), next, tag)
+        }
+        return (UnsafeRawBufferPointer(start: base + i, count: length), next, 0)
     }
 
-    /// The entry ending at `offset`: where it starts and its bytes.
+    /// The entry ending at `offset`: where it starts and its bytes (without a tag).
     @inline(__always)
     func entry(endingAt offset: Int) -> (start: Int, data: UnsafeRawBufferPointer) {
+        let (start, data, _) = taggedEntry(endingAt: offset)
+        return (start, data)
+    }
+
+    /// The entry ending at `offset` with its tag (0 when untagged).
+    @inline(__always)
+    func taggedEntry(endingAt offset: Int) -> (start: Int, data: UnsafeRawBufferPointer, tag: UInt64) {
         var length = 0
         var shift = 0
         var i = offset - 1
@@ -93,23 +128,28 @@ final class PackedNode {
         }
         let lengthSize = offset - i
         let dataStart = i - length
-        return (dataStart - lengthSize, UnsafeRawBufferPointer(start: base + dataStart, count: length))
+        if lengthSize > PackedNode.varintSize(length) {
+            let bytes = length - PackedNode.tagSize
+            let tag = UInt64(littleEndian: (base + dataStart + bytes).loadUnaligned(as: UInt64.self))
+            return (dataStart - lengthSize, UnsafeRawBufferPointer(start: base + dataStart, count: bytes), tag)
+        }
+        return (dataStart - lengthSize, UnsafeRawBufferPointer(start: base + dataStart, count: length), 0)
     }
 
     // MARK: Ends
 
-    func pushBack(_ bytes: UnsafeRawBufferPointer) {
-        let size = PackedNode.encodedSize(bytes.count)
+    func pushBack(_ bytes: UnsafeRawBufferPointer, tag: UInt64 = 0) {
+        let size = PackedNode.encodedSize(bytes.count, tagged: tag != 0)
         if capacity - end < size { makeRoom(size, atFront: false) }
-        end += PackedNode.writeEntry(bytes, at: base + end)
+        end += PackedNode.writeEntry(bytes, tag: tag, at: base + end)
         count += 1
     }
 
-    func pushFront(_ bytes: UnsafeRawBufferPointer) {
-        let size = PackedNode.encodedSize(bytes.count)
+    func pushFront(_ bytes: UnsafeRawBufferPointer, tag: UInt64 = 0) {
+        let size = PackedNode.encodedSize(bytes.count, tagged: tag != 0)
         if start < size { makeRoom(size, atFront: true) }
         start -= size
-        _ = PackedNode.writeEntry(bytes, at: base + start)
+        _ = PackedNode.writeEntry(bytes, tag: tag, at: base + start)
         count += 1
     }
 
@@ -151,8 +191,8 @@ final class PackedNode {
     /// Replaces the bytes [from, to) (whole entries) with one entry holding
     /// `bytes`, or with nothing when `bytes` is nil. `entryDelta` is the change
     /// in entry count the caller is making.
-    func splice(from: Int, to: Int, inserting bytes: UnsafeRawBufferPointer?, entryDelta: Int) {
-        let insertSize = bytes.map { PackedNode.encodedSize($0.count) } ?? 0
+    func splice(from: Int, to: Int, inserting bytes: UnsafeRawBufferPointer?, tag: UInt64 = 0, entryDelta: Int) {
+        let insertSize = bytes.map { PackedNode.encodedSize($0.count, tagged: tag != 0) } ?? 0
         let delta = insertSize - (to - from)
         let tail = end - to
         if delta > 0 && capacity - end < delta {
@@ -162,7 +202,7 @@ final class PackedNode {
             capacity = newCapacity
         }
         if delta != 0 && tail > 0 { memmove(base + to + delta, base + to, tail) }
-        if let bytes { _ = PackedNode.writeEntry(bytes, at: base + from) }
+        if let bytes { _ = PackedNode.writeEntry(bytes, tag: tag, at: base + from) }
         end += delta
         count += entryDelta
     }

@@ -1,0 +1,224 @@
+import JobdStore
+
+/// Leasing jobs to workers and what workers say back: ack, fail, touch;
+/// and giving jobs back when a worker's connection goes away.
+extension JobEngine {
+    /// Takes up to `count` jobs, most urgent first across `names` (ties
+    /// by the order given), and leases them to `holder`.
+    public func lease(database: Int, from names: [[UInt8]], count: Int, leaseMillis: Int64?, holder: Int64,
+                      now: Int64) -> [JobRecord] {
+        var leased: [JobRecord] = []
+        while leased.count < count, let (key, level) = mostUrgent(database: database, names, now: now) {
+            let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: leaseMillis, holder: holder, now: now)
+            log(database, JobLogRecords.lease(record, level: level, now: now))
+            leased.append(record)
+        }
+        return leased
+    }
+
+    /// True when some queue among `names` has a job to lease.
+    public func hasLeasable(database: Int, _ names: [[UInt8]]) -> Bool {
+        for name in names {
+            let key = QueueKey(database: database, name: name)
+            if queues[key]?.paused == true { continue }
+            if list(key) != nil { return true }
+        }
+        return false
+    }
+
+    /// The queue and level to take from: the most urgent level across the
+    /// queues, where aging makes a level that has waited count as more urgent.
+    func mostUrgent(database: Int, _ names: [[UInt8]], now: Int64) -> (QueueKey, Int)? {
+        var best: (key: QueueKey, level: Int, urgency: Int64)?
+        for name in names {
+            let key = QueueKey(database: database, name: name)
+            let state = queues[key]
+            if state?.paused == true { continue }
+            guard let (_, list) = list(key) else { continue }
+            for level in PriorityLevels.range {
+                let waiting = list.count(at: level)
+                guard waiting > 0 else { continue }
+                var urgency = Int64(level)
+                if settings.priorityAging > 0, let state {
+                    state.arrivals[level].reconcile(waiting)
+                    if let arrived = state.arrivals[level].oldest {
+                        urgency -= max(0, now - arrived) / settings.priorityAging
+                    }
+                }
+                if best == nil || urgency < best!.urgency { best = (key, level, urgency) }
+                if settings.priorityAging == 0 { break }  // without aging the first level found is the most urgent
+            }
+        }
+        return best.map { ($0.key, $0.level) }
+    }
+
+    /// Takes the oldest job of `level` from the queue's list and makes it active.
+    /// `handle`/`id` are given when replaying the log (the job had no record yet).
+    @discardableResult
+    func applyLease(_ key: QueueKey, level: Int, handle: UInt64?, id: [UInt8]?, leaseMillis: Int64?, holder: Int64,
+                    now: Int64, deadline: Int64? = nil) -> JobRecord {
+        let queue = queueState(key)
+        let (entry, list) = list(key)!
+        let record: JobRecord = list.popOldest(at: level) { data, tag in
+            if tag != 0, let existing = records[tag] {
+                existing.payload = Array(data)
+                return existing
+            }
+            let newHandle = handle ?? (tag != 0 ? tag : self.newHandle())
+            let record = JobRecord(handle: newHandle, id: id ?? Array(String(newHandle).utf8), database: key.database,
+                                   queue: key.name, state: .pending, priority: level, options: JobOptions(),
+                                   createdAt: now, scheduledAt: now)
+            record.payload = Array(data)
+            register(record)
+            return record
+        }!
+        if list.isEmpty { keyspace[key.database].remove(entry) }
+        queue.arrivals[level].reconcile(list.count(at: level))
+        // A job renamed along with its list (RENAME) belongs to the queue it was taken from.
+        record.queue = key.name
+        record.move(to: .active)
+        record.attempts += 1
+        record.startedAt = now
+        let length = leaseMillis ?? (record.options.timeout > 0 ? record.options.timeout : settings.leaseTimeout)
+        record.leaseDeadline = deadline ?? now + length
+        record.leaseHolder = holder
+        if holder != 0 { leasesByHolder[holder, default: []].insert(record.handle) }
+        queue.active += 1
+        queue.leased += 1
+        totals.leased += 1
+        timeline.schedule(.leaseEnd, record.handle, at: record.leaseDeadline)
+        return record
+    }
+
+    /// The active job `id` held by `holder`, or the error to reply.
+    func leasedJob(_ id: [UInt8], holder: Int64) throws(JobError) -> JobRecord {
+        guard let record = job(id) else { throw JobError("ERR no such job '\(JobEngine.shown(id))'") }
+        guard record.state == .active else {
+            throw JobError("ERR job '\(JobEngine.shown(id))' is \(record.state.rawValue), not active")
+        }
+        guard record.leaseHolder == holder else {
+            throw JobError("NOLEASE job '\(JobEngine.shown(id))' is leased by another connection")
+        }
+        return record
+    }
+
+    static func shown(_ bytes: [UInt8]) -> String { String(decoding: bytes.prefix(128), as: UTF8.self) }
+
+    // MARK: Outcomes
+
+    /// JOB.ACK: the job completed; `result` is kept for its RESULTTTL.
+    public func ack(_ id: [UInt8], result: [UInt8], holder: Int64, now: Int64) throws(JobError) {
+        let record = try leasedJob(id, holder: holder)
+        applyAck(record, result: result, now: now)
+        log(record.database, JobLogRecords.ack(record, now: now))
+    }
+
+    func applyAck(_ record: JobRecord, result: [UInt8], now: Int64) {
+        endLease(record)
+        record.move(to: .completed)
+        record.result = result
+        record.finishedAt = now
+        queueState(record).completed += 1
+        totals.completed += 1
+        scheduleForget(record, now: now)
+        onFinished?(record)
+    }
+
+    /// JOB.FAIL: retried after its backoff (or `retryIn`) while retries are left, else dead.
+    public func fail(_ id: [UInt8], error: [UInt8], retryIn: Int64?, dead: Bool, holder: Int64, now: Int64) throws(JobError) {
+        let record = try leasedJob(id, holder: holder)
+        failAttempt(record, error: error, retryIn: retryIn, dead: dead, now: now)
+    }
+
+    /// A failed attempt (JOB.FAIL or a lease that ran out): decides the retry time, applies and logs it.
+    func failAttempt(_ record: JobRecord, error: [UInt8], retryIn: Int64?, dead: Bool, now: Int64) {
+        var retryAt: Int64 = -1
+        if !dead {
+            if let retryIn {
+                retryAt = now + retryIn
+            } else if record.attempts <= record.options.maxRetries {
+                let o = record.options
+                retryAt = now + RetryBackoff.delay(attempt: record.attempts, base: o.backoff, max: o.backoffMax,
+                                                   jitter: o.jitter, using: &random)
+            }
+        }
+        applyFail(record, error: error, retryAt: retryAt, now: now)
+        log(record.database, JobLogRecords.fail(record, error: error, retryAt: retryAt, now: now))
+    }
+
+    /// `retryAt` < 0: dead.
+    func applyFail(_ record: JobRecord, error: [UInt8], retryAt: Int64, now: Int64) {
+        endLease(record)
+        record.recordError(error)
+        let queue = queueState(record)
+        queue.failed += 1
+        totals.failed += 1
+        if retryAt < 0 {
+            record.move(to: .dead)
+            record.finishedAt = now
+            queue.dead.append(record.handle)
+            totals.dead += 1
+            onFinished?(record)
+        } else if retryAt <= now {
+            totals.retried += 1
+            record.move(to: .pending)
+            pushPending(record, payload: record.payload ?? [], frontOfLine: false, now: now)
+        } else {
+            totals.retried += 1
+            record.move(to: .delayed)
+            record.scheduledAt = retryAt
+            queue.delayed += 1
+            timeline.schedule(.due, record.handle, at: retryAt)
+        }
+    }
+
+    /// JOB.TOUCH: extends the lease by `millis` from now (or by its original length); returns the new deadline.
+    public func touch(_ id: [UInt8], millis: Int64?, holder: Int64, now: Int64) throws(JobError) -> Int64 {
+        let record = try leasedJob(id, holder: holder)
+        let length = millis ?? max(0, record.leaseDeadline - record.startedAt)
+        record.leaseDeadline = now + length
+        timeline.schedule(.leaseEnd, record.handle, at: record.leaseDeadline)
+        return record.leaseDeadline
+    }
+
+    /// The connection `holder` closed: its leased jobs go back to the front of their queues.
+    public func releaseLeases(of holder: Int64, now: Int64) {
+        guard let handles = leasesByHolder.removeValue(forKey: holder) else { return }
+        for handle in handles.sorted() {
+            guard let record = records[handle], record.state == .active else { continue }
+            record.leaseHolder = 0
+            applyRequeue(record, now: now)
+            log(record.database, JobLogRecords.requeue(record))
+        }
+    }
+
+    /// An active job goes back to pending, first in line, its attempt counted.
+    func applyRequeue(_ record: JobRecord, now: Int64) {
+        endLease(record)
+        record.move(to: .pending)
+        pushPending(record, payload: record.payload ?? [], frontOfLine: true, now: now)
+    }
+
+    func endLease(_ record: JobRecord) {
+        if record.state == .active { queueState(record).active -= 1 }
+        if record.leaseHolder != 0 {
+            leasesByHolder[record.leaseHolder]?.remove(record.handle)
+            if leasesByHolder[record.leaseHolder]?.isEmpty == true { leasesByHolder[record.leaseHolder] = nil }
+        }
+        record.leaseHolder = 0
+        record.leaseDeadline = 0
+    }
+
+    func queueState(_ record: JobRecord) -> QueueState {
+        queueState(QueueKey(database: record.database, name: record.queue))
+    }
+
+    func scheduleForget(_ record: JobRecord, now: Int64) {
+        let ttl = record.options.resultTTL ?? settings.resultTTL
+        record.forgetAt = now + max(0, ttl)
+        timeline.schedule(.forget, record.handle, at: record.forgetAt)
+    }
+
+    /// Clients holding leases (for INFO).
+    public var leaseHolderCount: Int { leasesByHolder.count }
+}

@@ -1,0 +1,64 @@
+/// A job the engine knows in full. A job pushed with a plain `LPUSH` has
+/// no record until it is leased; from then on (or from `JOB.ADD`) the
+/// record holds its options, history and, once it has left the list, its
+/// payload. `handle` is the tag its list element carries.
+public final class JobRecord {
+    public let handle: UInt64
+    public let id: [UInt8]
+    public internal(set) var database: Int
+    public internal(set) var queue: [UInt8]
+    public internal(set) var state: JobState
+    public internal(set) var priority: Int
+    public internal(set) var options: JobOptions
+    /// Nil while the job waits in its list (the element holds the bytes).
+    public internal(set) var payload: [UInt8]?
+    public internal(set) var attempts = 0
+    public internal(set) var createdAt: Int64
+    /// When it became (or becomes) ready to run.
+    public internal(set) var scheduledAt: Int64
+    public internal(set) var startedAt: Int64 = 0
+    public internal(set) var finishedAt: Int64 = 0
+    public internal(set) var leaseDeadline: Int64 = 0
+    /// The client id holding the lease (0: none).
+    public internal(set) var leaseHolder: Int64 = 0
+    /// The last errors, oldest first (at most `JobRecord.errorHistory`).
+    public internal(set) var errors: [[UInt8]] = []
+    public internal(set) var result: [UInt8]?
+    /// When a finished job's record (and result) is forgotten (0: kept).
+    public internal(set) var forgetAt: Int64 = 0
+
+    public static let errorHistory = 5
+
+    init(handle: UInt64, id: [UInt8], database: Int, queue: [UInt8], state: JobState, priority: Int,
+         options: JobOptions, createdAt: Int64, scheduledAt: Int64) {
+        self.handle = handle
+        self.id = id
+        self.database = database
+        self.queue = queue
+        self.state = state
+        self.priority = priority
+        self.options = options
+        self.createdAt = createdAt
+        self.scheduledAt = scheduledAt
+    }
+
+    /// The TTL deadline while the job has not started (0: none).
+    public var expiresAt: Int64 {
+        options.ttl > 0 && startedAt == 0 ? createdAt + options.ttl : 0
+    }
+
+    func move(to next: JobState) {
+        precondition(state.canMove(to: next), "job \(handle): \(state) -> \(next) is not a transition")
+        state = next
+    }
+
+    func recordError(_ error: [UInt8]) {
+        errors.append(error)
+        if errors.count > JobRecord.errorHistory { errors.removeFirst(errors.count - JobRecord.errorHistory) }
+    }
+
+    var approximateBytes: Int {
+        160 + id.count + queue.count + (payload?.count ?? 0) + (result?.count ?? 0)
+            + errors.reduce(0) { $0 + $1.count + 16 } + (options.unique?.count ?? 0)
+    }
+}
