@@ -195,3 +195,16 @@ extension JobEngine {
         for queue in queues.values { queue.rates.sample(now, enqueued: queue.enqueued, completed: queue.completed) }
     }
 }
+
+extension JobEngine {
+    /// How long the oldest pending job of the queue has waited (ms), when known.
+    public func oldestPendingAge(_ state: QueueState, list: ListValue?, now: Int64) -> Int? {
+        guard let list else { return nil }
+        var oldest: Int64?
+        for level in PriorityLevels.range where list.count(at: level) > 0 {
+            state.arrivals[level].reconcile(list.count(at: level))
+            if let arrived = state.arrivals[level].oldest { oldest = min(oldest ?? arrived, arrived) }
+        }
+        return oldest.map { Int(max(0, now - $0)) }
+    }
+}

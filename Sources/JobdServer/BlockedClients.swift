@@ -10,7 +10,11 @@ extension Server {
     func block(_ call: Call, keys: [[UInt8]], deadline: Int64, action: BlockedCommand.Action) {
         if executingTransaction {
             // Inside EXEC nothing else can run, so waiting is pointless: answer as a timeout (Redis 7.0).
-            if case .move = action { call.reply.nullBulk() } else { call.reply.nullArray() }  // XREAD too
+            switch action {
+            case .move: call.reply.nullBulk()
+            case .leaseJobs: call.reply.emptyArray()
+            default: call.reply.nullArray()  // XREAD too
+            }
             return
         }
         let serial = blocking.makeSerial()
@@ -45,6 +49,10 @@ extension Server {
                         serveSortedSetPop(client, key: ref.key, db: db, max: max)
                         continue
                     }
+                    if case let .leaseJobs(count, lease) = command.action {
+                        serveJobLease(client, command, count: count, lease: lease)
+                        continue
+                    }
                     guard !listExhausted, let entry = ref.key.withUnsafeBytes({ db.lookup($0) }),
                           case let .list(list) = entry.value, !list.isEmpty else { listExhausted = true; continue }
                     if let rewrite {
@@ -72,8 +80,8 @@ extension Server {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(reply.out.readableCount))
         }
         switch command.action {
-        case .readStreams, .popSortedSet:
-            return  // served by serveStreamRead and serveSortedSetPop
+        case .readStreams, .popSortedSet, .leaseJobs, .waitResult:
+            return  // served by serveStreamRead, serveSortedSetPop, serveJobLease, answerResultWaiters
         case let .pop(end):
             reply.arrayHeader(2)
             reply.bulk(key)
@@ -163,6 +171,18 @@ extension Server {
         let now = keyspace.now
         while let due = timeouts.popDue(now) {
             guard let client = due.client, !client.closeNow, client.blocked?.serial == due.serial else { continue }
+            if case let .waitResult(handle)? = client.blocked?.action {
+                resultWaiters[handle]?.removeAll { $0 === client }
+                if resultWaiters[handle]?.isEmpty == true { resultWaiters[handle] = nil }
+                writer(for: client).nullBulk()
+                finishServing(client)
+                continue
+            }
+            if case .leaseJobs? = client.blocked?.action {
+                writer(for: client).emptyArray()
+                finishServing(client)
+                continue
+            }
             // Redis 7.0 answers every timed-out list wait, BLMOVE included, with a null array.
             writer(for: client).nullArray()
             finishServing(client)

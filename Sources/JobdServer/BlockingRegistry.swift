@@ -20,6 +20,10 @@ struct BlockedCommand {
         case readStreams(after: [StreamID], count: Int)
         /// BZPOPMIN/BZPOPMAX: reply [key, member, score].
         case popSortedSet(max: Bool)
+        /// JOB.GET BLOCK: lease up to `count` jobs from the keys (queues).
+        case leaseJobs(count: Int, lease: Int64?)
+        /// JOB.RESULT WAIT: answered when the job finishes (no keys).
+        case waitResult(job: UInt64)
     }
 
     let action: Action

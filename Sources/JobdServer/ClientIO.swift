@@ -273,6 +273,7 @@ extension Server {
 
     func closeClient(_ client: Client) {
         guard Int(client.fd) < clientsByFD.count, clientsByFD[Int(client.fd)] === client else { return }
+        releaseJobsOf(client)
         if client.isBlocked { blocking.unblock(client) }
         if !client.watching.isEmpty { unwatchAll(client) }
         if client.isSubscribed { unsubscribeAll(client) }

@@ -1,7 +1,7 @@
 /// The command table: one row per command (DESIGN.md "commands are data").
 /// Arity, flags and key positions follow Redis 7.0's COMMAND output.
 enum CommandRegistry {
-    static var all: [CommandSpec] { connection + server + keys + strings + lists + hashes + sets + sortedSets + transactions + pubsub + streams + extras }
+    static var all: [CommandSpec] { connection + server + keys + strings + lists + hashes + sets + sortedSets + transactions + pubsub + streams + extras + jobs }
 
     // MARK: Connection
 

@@ -18,6 +18,9 @@ struct CommandFlags: OptionSet {
     static let noAuth = CommandFlags(rawValue: 1 << 10)
     static let noMulti = CommandFlags(rawValue: 1 << 11)
     static let allowBusy = CommandFlags(rawValue: 1 << 12)
+    /// Its log records never hold the reply for durability (a JOB.GET lease:
+    /// after a crash the job is pending again anyway). Not shown by COMMAND.
+    static let replyBeforeSync = CommandFlags(rawValue: 1 << 13)
 
     /// Names as Redis' COMMAND reply shows them.
     var names: [String] {

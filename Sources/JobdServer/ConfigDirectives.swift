@@ -67,6 +67,9 @@ enum ConfigDirectives {
         integer("slowlog-log-slower-than", "SLOWLOG keeps commands slower than this (microseconds); negative disables it.",
                 mutable: true, Int(Int32.min)...Int(Int32.max), \.slowlogLogSlowerThan),
         integer("slowlog-max-len", "How many SLOWLOG entries are kept.", mutable: true, 0...Int(Int32.max), \.slowlogMaxLen),
+        milliseconds("lease-timeout", "Lease length (ms) of a job taken without LEASE or TIMEOUT.", 1...(Int64.max / 4), \.leaseTimeout),
+        milliseconds("result-ttl", "How long (ms) results and finished jobs are kept without RESULTTTL.", 0...(Int64.max / 4), \.resultTTL),
+        milliseconds("priority-aging", "A waiting job counts one level more urgent per this many ms (0: off).", 0...(Int64.max / 4), \.priorityAging),
         integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),
         integer("databases", "Number of databases (SELECT 0..n-1).", mutable: false, 1...1_000_000, \.databases),
         ConfigDirective(
@@ -183,6 +186,15 @@ enum ConfigDirectives {
     private static func single(_ args: [String]) throws(ConfigError) -> String {
         guard args.count == 1 else { throw .message("wrong number of arguments") }
         return args[0]
+    }
+
+    /// A runtime-settable duration in milliseconds.
+    private static func milliseconds(_ name: String, _ summary: String, _ range: ClosedRange<Int64>,
+                                     _ path: ReferenceWritableKeyPath<ServerConfig, Int64> & Sendable) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: true, get: { String($0[keyPath: path]) },
+                        set: { config, args throws(ConfigError) in
+                            config[keyPath: path] = Int64(try ConfigValues.integer(try single(args), in: Int(range.lowerBound)...Int(range.upperBound)))
+                        })
     }
 
     private static func integer(_ name: String, _ summary: String, mutable: Bool, _ range: ClosedRange<Int>,

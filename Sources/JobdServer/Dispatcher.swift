@@ -39,7 +39,7 @@ extension Server {
         let replyStart = reply.out.readableCount
         let logged = aof?.batch.payloadSize ?? 0
         run(spec, args, client, reply)
-        if let aof, aof.batch.payloadSize != logged, repliesWaitForLog {
+        if let aof, aof.batch.payloadSize != logged, repliesWaitForLog, !spec.flags.contains(.replyBeforeSync) {
             holdReplyForDurability(client, replyStart: client.bytesSent + Int64(replyStart))
         }
         if blocking.hasReadyKeys { serveReadyKeys() }

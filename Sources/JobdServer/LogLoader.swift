@@ -195,6 +195,7 @@ extension Server {
                 Log.notice("DB loaded from append only file: \(String(format3: loader.elapsedSeconds)) seconds, \(loader.commands) commands in \(loader.batches) batches, \(keyspace.keyCount) keys")
             }
             try aof.start()
+            jobs.finishLoading(now: keyspace.now)
             becameReady()
         } catch {
             Log.warning("\(error)")

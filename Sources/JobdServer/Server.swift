@@ -1,4 +1,5 @@
 import JobdPersistence
+import JobdQueue
 import JobdRESP
 import JobdStore
 import JobdSystem
@@ -10,6 +11,10 @@ import JobdSystem
 public final class Server {
     public let config: ServerConfig
     public let keyspace: Keyspace
+    /// Job records, queue states and the timeline (JobdQueue).
+    public let jobs: JobEngine
+    /// Clients in JOB.RESULT WAIT, per job handle.
+    var resultWaiters: [UInt64: [Client]] = [:]
     let commands: CommandTable
     let epoll: Epoll
     let signals: ShutdownSignals?
@@ -102,6 +107,7 @@ public final class Server {
     public init(config: ServerConfig, handleSignals: Bool = true) throws {
         self.config = config
         keyspace = Keyspace(databaseCount: config.databases)
+        jobs = JobEngine(keyspace: keyspace)
         commands = CommandTable(CommandRegistry.all)
         epoll = try Epoll()
         signals = handleSignals ? try ShutdownSignals() : nil
@@ -119,6 +125,7 @@ public final class Server {
         ShutdownSignals.ignoreBrokenPipe()
         applyMemoryPolicy()
 
+        connectJobEngine()
         keyspace.onKeyAdded = { [unowned self] db, entry in self.keyAdded(db, entry) }
         // A key deleted because its TTL passed is deleted in the log too.
         keyspace.onExpire = { [unowned self] db, entry in
@@ -218,6 +225,7 @@ public final class Server {
         keyspace.now = Clock.wallMillis()
         expireBlockTimeouts()
         if Clock.monotonicNanos() >= nextCronAt { cron() }
+        advanceJobs()
         processUnblockedClients()
         if loader != nil { advanceLoading() }
         if rewrite != nil { advanceRewrite() }
@@ -233,6 +241,9 @@ public final class Server {
         let nowNanos = Clock.monotonicNanos()
         var timeout = max(0, (nextCronAt - nowNanos) / 1_000_000 + 1)
         if let deadline = timeouts.nextDeadline {
+            timeout = min(timeout, max(0, deadline - Clock.wallMillis()))
+        }
+        if let deadline = jobs.nextDeadline {
             timeout = min(timeout, max(0, deadline - Clock.wallMillis()))
         }
         return Int32(min(timeout, 1000))

@@ -42,6 +42,10 @@ public final class ServerConfig {
     /// SLOWLOG: commands slower than this many microseconds are kept (negative: none).
     public var slowlogLogSlowerThan = 10_000
     public var slowlogMaxLen = 128
+    /// Job engine: default lease, how long results are kept, priority aging (ms).
+    public var leaseTimeout: Int64 = 30_000
+    public var resultTTL: Int64 = 3_600_000
+    public var priorityAging: Int64 = 0
     public var databases = 16
     public var dir = "./data"
     public var pidFile = ""

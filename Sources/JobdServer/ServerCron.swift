@@ -17,6 +17,7 @@ extension Server {
         peakMemory = max(peakMemory, ProcessMemory.allocatedBytes())
         if memoryWasOver { _ = makeRoomForWrite() }  // keep evicting between writes
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
+        jobs.sampleRates(now: now)
     }
 
     private var hasClientsOverSoftLimit: Bool {

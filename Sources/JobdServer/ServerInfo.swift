@@ -10,7 +10,7 @@ enum ServerInfo {
     static let redisVersion = "7.0.0"
     static let jobdVersion = "0.1.0"
 
-    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "jobs"]
     static let allSections = defaultSections + ["commandstats"]
 
     /// INFO [section ...]: "default", "all", "everything" or section names.
@@ -54,9 +54,10 @@ enum ServerInfo {
                       ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000"),
                       ("used_cpu_sys_main_thread", format(system)), ("used_cpu_user_main_thread", format(user))]
         case "commandstats": fields = server.commandStatsFields()
+        case "jobs": fields = server.jobsInfoFields()
         case "keyspace":
             fields = server.keyspace.databases.filter { $0.count > 0 }.map { db in
-                ("db\(db.index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0")
+                ("db\(db.index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0,queues=\(server.queueCount(db))")
             }
         default: return nil
         }

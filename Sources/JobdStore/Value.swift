@@ -20,6 +20,11 @@ public enum Value {
         }
     }
 
+    public var isList: Bool {
+        if case .list = self { return true }
+        return false
+    }
+
     public var kind: ValueKind {
         switch self {
         case .string: .string

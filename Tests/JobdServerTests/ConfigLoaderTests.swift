@@ -211,7 +211,7 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         "bind": "10.1.2.3 ::1 0.0.0.0", "port": "7001", "unixsocket": "/tmp/jobd test.sock", "unixsocketperm": "750",
         "tcp-backlog": "128", "tcp-keepalive": "60", "timeout": "30", "protected-mode": "no", "requirepass": "s3cret pass\"q",
         "maxclients": "77", "slowlog-log-slower-than": "-1", "maxmemory": "100mb", "maxmemory-policy": "allkeys-lru",
-        "maxmemory-samples": "7", "lfu-log-factor": "3", "lfu-decay-time": "5", "slowlog-max-len": "5", "databases": "4", "dir": "/var/lib/jobd two", "pidfile": "/run/jobd.pid", "loglevel": "verbose",
+        "maxmemory-samples": "7", "lfu-log-factor": "3", "lfu-decay-time": "5", "slowlog-max-len": "5", "lease-timeout": "1000", "result-ttl": "5", "priority-aging": "60000", "databases": "4", "dir": "/var/lib/jobd two", "pidfile": "/run/jobd.pid", "loglevel": "verbose",
         "logfile": "/var/log/jobd.log", "hz": "50", "proto-max-bulk-len": "2mb", "client-query-buffer-limit": "2gb",
         "client-output-buffer-limit": "normal 1 2 3 replica 4 5 6 pubsub 7 8 9", "save": "",
         "appendonly": "no", "appendfsync": "always", "appendfilename": "log.aof", "appenddirname": "logs",

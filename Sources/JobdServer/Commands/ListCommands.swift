@@ -1,3 +1,4 @@
+import JobdQueue
 import JobdRESP
 import JobdStore
 import JobdSystem
@@ -33,23 +34,33 @@ enum ListCommands {
 
     // MARK: Push
 
-    /// LPUSH, RPUSH, LPUSHX, RPUSHX.
+    /// LPUSH, RPUSH, LPUSHX, RPUSHX. In a queue with priorities, LPUSH
+    /// adds at the head of the queue's default level and RPUSH at its tail.
     static func push(_ call: Call) {
         let onlyIfExists = call.spec.name.hasSuffix("x")
         let atHead = end(call) == .head
         let list: ListValue
+        var created = false
         switch lookup(call, 1) {
         case .wrongType: return
         case let .list(_, existing): list = existing
         case .missing:
             if onlyIfExists { return call.reply.integer(0) }
             list = ListValue()
-            for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
-            call.db.add(call.args[1], .list(list))
-            call.logAsIs()
-            return call.reply.integer(list.count)
+            created = true
         }
-        for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
+        if let level = call.server.pushLevel(call, list: list) {
+            for i in 2..<call.count { list.push(call.args[i], level: level, atLevelHead: atHead) }
+            call.server.jobs.notePush(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])), level: level,
+                                      count: call.count - 2, frontOfLine: !atHead, now: call.now)
+        } else {
+            for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
+            if !call.server.jobs.queues.isEmpty {
+                call.server.jobs.notePush(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])),
+                                          level: PriorityLevels.defaultLevel, count: call.count - 2, frontOfLine: !atHead, now: call.now)
+            }
+        }
+        if created { call.db.add(call.args[1], .list(list)) }
         call.logAsIs()
         call.reply.integer(list.count)
     }

@@ -19,6 +19,7 @@ enum ServerCommands {
         let emptied = call.spec.name == "flushall" ? server.keyspace.databases : [call.db]
         if !server.watchers.isEmpty { emptied.forEach { server.touchWatchedKeys(in: $0) } }
         emptied.forEach { $0.removeAll() }
+        server.jobs.removeAll(database: call.spec.name == "flushall" ? nil : call.client.databaseIndex)
         call.logAsIs()
         call.reply.ok()
     }
@@ -139,6 +140,7 @@ enum ServerCommands {
         for (directive, value) in changes { try? directive.set(call.server.config, [value]) }
         if let aof = call.server.aof { aof.policy = call.server.config.appendFsync }
         call.server.configChanged()
+        call.server.connectJobEngine()
         call.reply.ok()
     }
 

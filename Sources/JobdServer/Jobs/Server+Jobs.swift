@@ -1,0 +1,130 @@
+import JobdPersistence
+import JobdQueue
+import JobdRESP
+import JobdStore
+import JobdSystem
+
+/// How the job engine is wired into the server: its log records go to the
+/// append-only log, its ready queues wake blocked JOB.GETs, finished jobs
+/// answer JOB.RESULT WAIT, closed connections give their leases back, and
+/// its timeline runs every loop turn.
+extension Server {
+    func connectJobEngine() {
+        jobs.settings.leaseTimeout = config.leaseTimeout
+        jobs.settings.resultTTL = config.resultTTL
+        jobs.settings.priorityAging = config.priorityAging
+        jobs.onRecord = { [unowned self] database, words in
+            self.log(database) { e in
+                e.begin(words.count)
+                for word in words { e.argument(word) }
+            }
+        }
+        jobs.onReady = { [unowned self] key in self.blocking.keyReady(database: key.database, key: key.name) }
+        jobs.onFinished = { [unowned self] record in self.answerResultWaiters(record) }
+    }
+
+    /// Every loop turn: jobs that plain list commands took, then due deadlines.
+    func advanceJobs() {
+        jobs.dropTakenJobs()
+        guard let next = jobs.nextDeadline, next <= keyspace.now, !loading else { return }
+        jobs.advance(now: keyspace.now)
+        if blocking.hasReadyKeys { serveReadyKeys() }
+    }
+
+    /// A blocked JOB.GET whose queue may have a job: lease and answer, or keep waiting.
+    func serveJobLease(_ client: Client, _ command: BlockedCommand, count: Int, lease: Int64?) {
+        let leased = jobs.lease(database: command.database, from: command.keys, count: count, leaseMillis: lease,
+                                holder: client.id, now: keyspace.now)
+        guard !leased.isEmpty else { return }
+        JobCommands.replyJobs(writer(for: client), leased)
+        finishServing(client)
+    }
+
+    /// JOB.RESULT id WAIT ms: blocks the client until the job finishes.
+    func waitForResult(_ call: Call, job: JobRecord, deadline: Int64) {
+        if executingTransaction { return call.reply.nullBulk() }
+        let serial = blocking.makeSerial()
+        blocking.block(call.client, BlockedCommand(action: .waitResult(job: job.handle), keys: [], database: call.client.databaseIndex,
+                                                   deadline: deadline, serial: serial))
+        resultWaiters[job.handle, default: []].append(call.client)
+        if deadline > 0 { timeouts.insert(deadline, BlockTimeout(client: call.client, serial: serial)) }
+    }
+
+    func answerResultWaiters(_ record: JobRecord) {
+        guard let waiters = resultWaiters.removeValue(forKey: record.handle) else { return }
+        for client in waiters {
+            guard !client.closeNow, case let .waitResult(handle)? = client.blocked?.action, handle == record.handle else { continue }
+            JobCommands.replyResult(writer(for: client), record)
+            finishServing(client)
+        }
+    }
+
+    /// The connection is closing: its leases end and the jobs go back to their queues.
+    func releaseJobsOf(_ client: Client) {
+        jobs.releaseLeases(of: client.id, now: keyspace.now)
+        if case let .waitResult(handle)? = client.blocked?.action {
+            resultWaiters[handle]?.removeAll { $0 === client }
+            if resultWaiters[handle]?.isEmpty == true { resultWaiters[handle] = nil }
+        }
+    }
+
+    /// The priority level plain pushes into `key` get, and whether the list needs level-aware pushes.
+    @inline(__always)
+    func pushLevel(_ call: Call, list: ListValue?) -> Int? {
+        var level = PriorityLevels.defaultLevel
+        if !jobs.queues.isEmpty, let state = jobs.queue(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1]))) {
+            level = state.defaultPriority
+        }
+        return level != PriorityLevels.defaultLevel || list?.levels != nil ? level : nil
+    }
+
+    // MARK: INFO
+
+    func jobsInfoFields() -> [(String, String)] {
+        let t = jobs.totals
+        var pending = 0
+        var queueNames = Set<QueueKey>()
+        for db in keyspace.databases {
+            db.forEachLive { entry in
+                if case let .list(list) = entry.value {
+                    pending += list.count
+                    queueNames.insert(QueueKey(database: db.index, name: entry.key))
+                }
+            }
+        }
+        for key in jobs.queues.keys { queueNames.insert(key) }
+        return [
+            ("queues", String(queueNames.count)),
+            ("jobs_pending", String(pending)),
+            ("jobs_delayed", String(jobs.count(in: .delayed))),
+            ("jobs_active", String(jobs.count(in: .active))),
+            ("jobs_dead", String(jobs.count(in: .dead))),
+            ("jobs_completed_kept", String(jobs.count(in: .completed))),
+            ("job_records", String(jobs.jobCount)),
+            ("total_jobs_added", String(t.added)),
+            ("total_jobs_leased", String(t.leased)),
+            ("total_jobs_completed", String(t.completed)),
+            ("total_jobs_failed", String(t.failed)),
+            ("total_jobs_retried", String(t.retried)),
+            ("total_jobs_dead", String(t.dead)),
+            ("total_jobs_expired", String(t.expired)),
+            ("total_jobs_canceled", String(t.canceled)),
+            ("lease_holders", String(jobs.leaseHolderCount)),
+            ("cron_entries", String(jobs.cron.count)),
+            ("timeline_entries", String(jobs.timeline.count)),
+            ("priority_aging", String(config.priorityAging)),
+        ]
+    }
+}
+
+extension Server {
+    /// Queues of a database for INFO keyspace: its list keys and the queues with jobs outside them.
+    func queueCount(_ db: Database) -> Int {
+        var names = Set<[UInt8]>()
+        db.forEachLive { entry in if entry.value.isList { names.insert(entry.key) } }
+        for (key, state) in jobs.queues where key.database == db.index && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty) {
+            names.insert(key.name)
+        }
+        return names.count
+    }
+}
