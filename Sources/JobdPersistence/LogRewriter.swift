@@ -38,9 +38,16 @@ public final class LogRewriter {
     private let notice: Int64
 
     /// Switches the log to a new incremental file and opens the snapshot file.
-    public init(keyspace: Keyspace, log: AppendOnlyLog) throws {
+    /// `prelude`: records written before any key (the job engine's snapshot,
+    /// taken now, so it is as of the same moment as the keys).
+    public init(keyspace: Keyspace, log: AppendOnlyLog, prelude: [(database: Int, words: [[UInt8]])] = []) throws {
         self.keyspace = keyspace
         self.log = log
+        for (database, words) in prelude {
+            builder.select(database)
+            builder.encoder.begin(words.count)
+            for word in words { builder.encoder.argument(word) }
+        }
         incrementalSequence = try log.startNewIncrementalFile()
         (fd, temporaryPath) = try log.createTemporaryBase(sequence: incrementalSequence)
         keyspace.snapshotGeneration &+= 1
@@ -109,6 +116,13 @@ public final class LogRewriter {
             }
             keysWritten += 1
             return
+        case let .list(list) where list.taggedCount > 0 || list.levels != nil:
+            // Jobs keep their tags (records) and priority levels.
+            writeChunked("JOBD", key: entry.key, width: 3, encoder: e, verb: "LISTPUSH") { add in
+                list.forEachJob { element, tag, level in
+                    add(Array(String(level).utf8)); add(Array(String(tag).utf8)); add(Array(element))
+                }
+            }
         case let .list(list):
             writeChunked("RPUSH", key: entry.key, width: 1, encoder: e) { add in
                 list.forEach { element in add(Array(element)); return true }
@@ -159,13 +173,14 @@ public final class LogRewriter {
     /// `command key args...` in commands of at most 128 items (of `width`
     /// arguments each) or about 1 MB, so that no logged command is huge.
     private func writeChunked(_ command: StaticString, key: [UInt8], width: Int, encoder e: CommandEncoder,
-                              _ items: (_ add: ([UInt8]) -> Void) -> Void) {
+                              verb: StaticString? = nil, _ items: (_ add: ([UInt8]) -> Void) -> Void) {
         var pending: [[UInt8]] = []
         var pendingBytes = 0
         func emit() {
             guard !pending.isEmpty else { return }
-            e.begin(2 + pending.count)
+            e.begin(2 + pending.count + (verb == nil ? 0 : 1))
             e.argument(command)
+            if let verb { e.argument(verb) }
             e.argument(key)
             for argument in pending { e.argument(argument) }
             pending.removeAll(keepingCapacity: true)

@@ -142,6 +142,10 @@ extension JobEngine {
                                                      allowID: false, allowSchedule: false)
             applyCron(name: words[1], schedule: schedule, database: database, request: request, optionWords: options,
                       lastRun: try int(5), now: now)
+        case "PUT":
+            try replayPut(Array(words.dropFirst()), database: database, now: now)
+        case "LISTPUSH":
+            try replayListPush(Array(words.dropFirst()), database: database)
         case "CRONDEL":
             applyCronDelete(words[1])
         case "CRONRAN":

@@ -13,7 +13,7 @@ extension Server {
         guard let aof else { return "ERR Append only file is disabled (appendonly no)" }
         guard rewrite == nil else { return "ERR Background append only file rewriting already in progress" }
         do {
-            rewrite = try LogRewriter(keyspace: keyspace, log: aof)
+            rewrite = try LogRewriter(keyspace: keyspace, log: aof, prelude: jobs.snapshotRecords())
             rewriteStats.started += 1
             Log.notice("Background append only file rewriting started (\(reason))")
             return nil

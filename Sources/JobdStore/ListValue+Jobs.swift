@@ -125,3 +125,16 @@ extension ListValue {
         return matches.count
     }
 }
+
+extension ListValue {
+    /// Appends at the tail with an explicit level (loading a rewritten log,
+    /// which lists elements head to tail, least urgent level first).
+    public func appendRestored(_ bytes: UnsafeRawBufferPointer, level: Int, tag: UInt64) {
+        if levels == nil && level != PriorityLevels.defaultLevel { levels = PriorityLevels(all: count, at: PriorityLevels.defaultLevel) }
+        let saved = levels
+        levels = nil
+        pushBack(bytes, tag: tag)
+        levels = saved
+        if levels != nil { levels!.add(level) }
+    }
+}

@@ -355,3 +355,42 @@ def test_jobs_survive_a_kill_and_active_ones_return_to_pending():
             again.stop()
     finally:
         server.stop()
+
+
+def test_a_log_rewrite_keeps_job_records_levels_and_settings():
+    server = start_jobd('--appendonly', 'yes')
+    try:
+        c = server.conn()
+        c.cmd('QUEUE.CONFIG', 'q', 'PRIORITY', 3)
+        c.cmd('LPUSH', 'q', 'plain3')
+        urgent = value(c.cmd('JOB.ADD', 'q', 'urgent', 'PRIORITY', 0, 'RETRIES', 4, 'UNIQUE', 'u'))
+        c.cmd('JOB.ADD', 'q', 'low', 'PRIORITY', 9)
+        delayed = value(c.cmd('JOB.ADD', 'q', 'later', 'DELAY', 600000))
+        dead = value(c.cmd('JOB.ADD', 'd', 'x'))
+        get(c, 'd')
+        c.cmd('JOB.FAIL', dead, 'oops', 'DEAD')
+        c.cmd('CRON.ADD', 'hourly', '@hourly', 'q', 'tick')
+        before = value(c.cmd('LRANGE', 'q', 0, -1))
+        assert c.cmd('BGREWRITEAOF')[0] == '+'
+        for _ in range(100):
+            if b'aof_rewrite_in_progress:0' in value(c.cmd('INFO', 'persistence')):
+                break
+            time.sleep(0.05)
+        c.cmd('JOB.ADD', 'q', 'after-rewrite', 'PRIORITY', 1)
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait()
+        again = start_jobd('--appendonly', 'yes', '--dir', os.path.join(server.workdir, 'data'))
+        try:
+            c = again.conn()
+            after = value(c.cmd('LRANGE', 'q', 0, -1))
+            assert after == before[:-1] + [b'after-rewrite', b'urgent']
+            assert info(c, urgent)[b'max_retries'] == 4
+            assert value(c.cmd('JOB.ADD', 'q', 'dup', 'UNIQUE', 'u')) == urgent
+            assert info(c, delayed)[b'state'] == b'delayed'
+            assert info(c, dead)[b'errors'] == [b'oops']
+            assert [e[0] for e in value(c.cmd('CRON.LIST'))] == [b'hourly']
+            assert [j[2] for j in get(c, 'q', count=10)] == [b'urgent', b'after-rewrite', b'plain3', b'low']
+        finally:
+            again.stop()
+    finally:
+        server.stop()
