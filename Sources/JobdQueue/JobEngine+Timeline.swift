@@ -111,6 +111,7 @@ extension JobEngine {
         record.scheduledAt = now
         register(record)  // takes its unique key back
         pushPending(record, payload: record.payload ?? [], frontOfLine: false, now: now)
+        if record.expiresAt > 0 { timeline.schedule(.ttl, record.handle, at: record.expiresAt) }
     }
 
     // MARK: Queue operations

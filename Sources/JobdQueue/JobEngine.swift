@@ -39,8 +39,8 @@ public final class JobEngine {
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     public internal(set) var totals = Totals()
 
-    /// A change to log: the database and the arguments of a `JOBD` record.
-    public var onRecord: ((Int, [[UInt8]]) -> Void)?
+    /// A change to log: the database and (built only when asked for) the arguments of a `JOBD` record.
+    public var onRecord: ((Int, () -> [[UInt8]]) -> Void)?
     /// A queue may have a job to lease now (wakes blocked JOB.GETs).
     public var onReady: ((QueueKey) -> Void)?
     /// A job finished (completed, dead, expired, canceled): wakes JOB.RESULT WAIT.
@@ -125,8 +125,8 @@ public final class JobEngine {
         return nil
     }
 
-    func log(_ database: Int, _ words: [[UInt8]]) {
-        onRecord?(database, [Array("JOBD".utf8)] + words)
+    func log(_ database: Int, _ words: @autoclosure () -> [[UInt8]]) {
+        onRecord?(database, { [Array("JOBD".utf8)] + words() })
     }
 
     // MARK: Adding

@@ -33,7 +33,7 @@ import JobdRESP
 
     @Test func everyCommandIsDocumentedAndWellFormed() {
         let groups: Set = ["connection", "server", "generic", "string", "list", "hash", "set", "sorted-set", "stream",
-                           "pubsub", "transactions", "scripting"]
+                           "pubsub", "transactions", "scripting", "jobs"]
         for spec in table.commands {
             #expect(spec.arity != 0, "\(spec.name)")
             #expect(!spec.docs.summary.isEmpty, "\(spec.name) has no summary")

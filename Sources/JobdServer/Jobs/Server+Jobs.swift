@@ -13,8 +13,9 @@ extension Server {
         jobs.settings.leaseTimeout = config.leaseTimeout
         jobs.settings.resultTTL = config.resultTTL
         jobs.settings.priorityAging = config.priorityAging
-        jobs.onRecord = { [unowned self] database, words in
+        jobs.onRecord = { [unowned self] database, record in
             self.log(database) { e in
+                let words = record()
                 e.begin(words.count)
                 for word in words { e.argument(word) }
             }
