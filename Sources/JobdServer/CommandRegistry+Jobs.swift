@@ -70,6 +70,6 @@ extension CommandRegistry {
                     summary: "Removes a periodic job.", syntax: "name", handler: QueueCommands.cronDelete),
         CommandSpec("jobd", arity: -2, flags: [.write], group: "jobs", since: "0.1.0",
                     summary: "A job engine record in the append-only log (runs only while loading).",
-                    syntax: "verb [field ...]", handler: QueueCommands.logRecord),
+                    syntax: "verb [field [field ...]]", handler: QueueCommands.logRecord),
     ] }
 }
