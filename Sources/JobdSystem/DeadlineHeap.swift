@@ -1,14 +1,16 @@
-/// A min-heap of deadlines: blocked-client timeouts today, job delays and
-/// leases later. Cancelled entries are left in place and skipped when they
+/// A min-heap of deadlines: blocked-client timeouts, and the job engine's
+/// timeline (delays, leases, TTLs, cron). Cancelled entries are left in place and skipped when they
 /// surface (the owner checks a serial number), which keeps removal O(1).
-struct DeadlineHeap<Payload> {
+public struct DeadlineHeap<Payload> {
     private var items: [(deadline: Int64, payload: Payload)] = []
 
-    var isEmpty: Bool { items.isEmpty }
-    var count: Int { items.count }
-    var nextDeadline: Int64? { items.first?.deadline }
+    public init() {}
 
-    mutating func insert(_ deadline: Int64, _ payload: Payload) {
+    public var isEmpty: Bool { items.isEmpty }
+    public var count: Int { items.count }
+    public var nextDeadline: Int64? { items.first?.deadline }
+
+    public mutating func insert(_ deadline: Int64, _ payload: Payload) {
         items.append((deadline, payload))
         var i = items.count - 1
         while i > 0 {
@@ -20,7 +22,7 @@ struct DeadlineHeap<Payload> {
     }
 
     /// Removes and returns the earliest entry if its deadline is at or before `now`.
-    mutating func popDue(_ now: Int64) -> Payload? {
+    public mutating func popDue(_ now: Int64) -> Payload? {
         guard let first = items.first, first.deadline <= now else { return nil }
         let last = items.removeLast()
         if !items.isEmpty {
@@ -38,4 +40,7 @@ struct DeadlineHeap<Payload> {
         }
         return first.payload
     }
+
+    public mutating func removeAll() { items.removeAll() }
 }
+extension DeadlineHeap: Sendable where Payload: Sendable {}
