@@ -16,16 +16,6 @@ extension JobEngine {
         return leased
     }
 
-    /// True when some queue among `names` has a job to lease.
-    public func hasLeasable(database: Int, _ names: [[UInt8]]) -> Bool {
-        for name in names {
-            let key = QueueKey(database: database, name: name)
-            if queues[key]?.paused == true { continue }
-            if list(key) != nil { return true }
-        }
-        return false
-    }
-
     /// The queue and level to take from: the most urgent level across the
     /// queues, where aging makes a level that has waited count as more urgent.
     func mostUrgent(database: Int, _ names: [[UInt8]], now: Int64) -> (QueueKey, Int)? {

@@ -47,10 +47,7 @@ extension JobEngine {
         case .pending:
             if let (entry, list) = list(QueueKey(database: record.database, name: record.queue)) {
                 // Take the element out with the payload it holds (LSET may have changed it).
-                if let index = tagIndex(list, record.handle) {
-                    record.payload = list.element(at: index) { Array($0) }
-                }
-                list.remove(tag: record.handle)
+                if let payload = list.removeTagged(record.handle) { record.payload = payload }
                 if list.isEmpty { keyspace[record.database].remove(entry) }
             }
         case .delayed: queue.delayed -= 1
@@ -62,15 +59,6 @@ extension JobEngine {
         if state == .expired { queue.expired += 1; totals.expired += 1 } else { queue.canceled += 1; totals.canceled += 1 }
         scheduleForget(record, now: now)
         onFinished?(record)
-    }
-
-    func tagIndex(_ list: ListValue, _ handle: UInt64) -> Int? {
-        var found: Int?
-        list.forEachTagged { index, tag in
-            if tag == handle { found = index; return false }
-            return true
-        }
-        return found
     }
 
     /// JOB.CANCEL: a job that has not finished will not run (again).

@@ -65,7 +65,6 @@ public final class JobEngine {
     // MARK: Lookups
 
     public func job(_ id: [UInt8]) -> JobRecord? { handlesByID[id].flatMap { records[$0] } }
-    public func job(_ id: UnsafeRawBufferPointer) -> JobRecord? { job(Array(id)) }
 
     public func queue(_ key: QueueKey) -> QueueState? { queues[key] }
 
@@ -205,8 +204,7 @@ public final class JobEngine {
     }
 
     /// A plain LPUSH/RPUSH of `count` jobs into a queue the engine knows.
-    public func notePush(_ key: QueueKey, level: Int, count: Int, frontOfLine: Bool, now: Int64) {
-        guard let queue = queues[key] else { return }
+    public func notePush(_ queue: QueueState, level: Int, count: Int, frontOfLine: Bool, now: Int64) {
         queue.enqueued += count
         for _ in 0..<count { queue.arrivals[level].arrived(now, frontOfLine: frontOfLine) }
     }

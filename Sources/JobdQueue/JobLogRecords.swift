@@ -16,7 +16,6 @@ import JobdSystem
 ///     JOBD FORGET handle
 ///     JOBD QUEUE queue PAUSE|RESUME|PRIORITY p
 ///     JOBD PURGE queue [DEAD]
-///     JOBD REQUEUEDEAD queue            (not used: REQUEUE is logged per job as RETRY)
 ///     JOBD CRON name spec queue payload created [options]
 ///     JOBD CRONDEL name / JOBD CRONRAN name at
 public enum JobLogRecords {

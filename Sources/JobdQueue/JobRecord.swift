@@ -57,8 +57,4 @@ public final class JobRecord {
         if errors.count > JobRecord.errorHistory { errors.removeFirst(errors.count - JobRecord.errorHistory) }
     }
 
-    var approximateBytes: Int {
-        160 + id.count + queue.count + (payload?.count ?? 0) + (result?.count ?? 0)
-            + errors.reduce(0) { $0 + $1.count + 16 } + (options.unique?.count ?? 0)
-    }
 }

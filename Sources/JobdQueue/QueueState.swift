@@ -36,11 +36,6 @@ public final class QueueState {
 
     init(key: QueueKey) { self.key = key }
 
-    /// True when nothing about the queue is worth keeping (no settings, no jobs outside the list).
-    var isIdle: Bool {
-        defaultPriority == PriorityLevels.defaultLevel && !paused && active == 0 && delayed == 0 && dead.isEmpty
-    }
-
     public var enqueueRate: Double { rates.rate(\.enqueued) }
     public var completeRate: Double { rates.rate(\.completed) }
 }

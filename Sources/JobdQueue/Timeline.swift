@@ -28,6 +28,4 @@ public struct Timeline: Sendable {
 
     /// Removes and returns the earliest entry due at `now`, if any.
     public mutating func popDue(_ now: Int64) -> Entry? { heap.popDue(now) }
-
-    public mutating func removeAll() { heap.removeAll() }
 }

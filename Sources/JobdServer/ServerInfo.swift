@@ -57,7 +57,7 @@ enum ServerInfo {
         case "jobs": fields = server.jobsInfoFields()
         case "keyspace":
             fields = server.keyspace.databases.filter { $0.count > 0 }.map { db in
-                ("db\(db.index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0,queues=\(server.queueCount(db))")
+                ("db\(db.index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0,queues=\(server.queueNames(db).count)")
             }
         default: return nil
         }

@@ -58,17 +58,21 @@ extension ListValue {
 
     /// Removes the element tagged `tag` (a canceled or expired job); false when absent.
     @discardableResult
-    public func remove(tag: UInt64) -> Bool {
-        guard taggedCount > 0 else { return false }
+    public func remove(tag: UInt64) -> Bool { removeTagged(tag) != nil }
+
+    /// Removes the element tagged `tag` and returns its bytes; nil when absent.
+    public func removeTagged(_ tag: UInt64) -> [UInt8]? {
+        guard taggedCount > 0 else { return nil }
         var found: Int?
         forEachTagged { i, t in
             if t == tag { found = i; return false }
             return true
         }
-        guard let found else { return false }
+        guard let found else { return nil }
+        let bytes = element(at: found) { Array($0) }
         if levels != nil { levels!.remove(levels!.level(at: found)) }
         removeEntry(at: found)
-        return true
+        return bytes
     }
 
     /// Calls `body(index, tag)` for tagged elements, front to back, until it returns false.

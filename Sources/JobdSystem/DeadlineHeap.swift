@@ -40,7 +40,5 @@ public struct DeadlineHeap<Payload> {
         }
         return first.payload
     }
-
-    public mutating func removeAll() { items.removeAll() }
 }
 extension DeadlineHeap: Sendable where Payload: Sendable {}

@@ -49,16 +49,15 @@ enum ListCommands {
             list = ListValue()
             created = true
         }
-        if let level = call.server.pushLevel(call, list: list) {
+        let queue = call.server.knownQueue(call)
+        let level = queue?.defaultPriority ?? PriorityLevels.defaultLevel
+        if level != PriorityLevels.defaultLevel || list.levels != nil {
             for i in 2..<call.count { list.push(call.args[i], level: level, atLevelHead: atHead) }
-            call.server.jobs.notePush(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])), level: level,
-                                      count: call.count - 2, frontOfLine: !atHead, now: call.now)
         } else {
             for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
-            if !call.server.jobs.queues.isEmpty {
-                call.server.jobs.notePush(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])),
-                                          level: PriorityLevels.defaultLevel, count: call.count - 2, frontOfLine: !atHead, now: call.now)
-            }
+        }
+        if let queue {
+            call.server.jobs.notePush(queue, level: level, count: call.count - 2, frontOfLine: !atHead, now: call.now)
         }
         if created { call.db.add(call.args[1], .list(list)) }
         call.logAsIs()

@@ -9,7 +9,7 @@ import JobdSystem
 enum JobCommands {
     static func bytes(_ call: Call, _ i: Int) -> [UInt8] { Array(call.args[i]) }
 
-    /// The engine's error as the reply; false when there was one.
+    /// Runs `body`, replying the engine's error if it throws one.
     static func run(_ call: Call, _ body: () throws(JobError) -> Void) {
         do throws(JobError) { try body() } catch { call.reply.error(error.text) }
     }
@@ -21,9 +21,7 @@ enum JobCommands {
         run(call) { () throws(JobError) in
             let words = (3..<call.count).map { bytes(call, $0) }
             let request = try JobRequestParser.parse(queue: bytes(call, 1), payload: bytes(call, 2), words: words[...], now: call.now)
-            if let entry = call.db.lookup(call.args[1]), case .list = entry.value {} else if call.db.lookup(call.args[1]) != nil {
-                return call.wrongType()
-            }
+            guard QueueCommands.isQueueKey(call) else { return }
             let (record, _) = try server.jobs.add(request, database: call.client.databaseIndex, now: call.now)
             call.reply.bulk(record.id)
         }
@@ -60,11 +58,7 @@ enum JobCommands {
             i += 2
         }
         guard !queues.isEmpty else { return call.reply.error("ERR JOB.GET needs FROM queue [queue ...]") }
-        for name in queues {
-            if let entry = name.withUnsafeBytes({ call.db.lookup($0) }), case .list = entry.value {} else if name.withUnsafeBytes({ call.db.lookup($0) }) != nil {
-                return call.wrongType()
-            }
-        }
+        for name in queues where !name.withUnsafeBytes({ QueueCommands.isQueueKey(call, $0) }) { return }
         let server = call.server
         let jobs = server.jobs.lease(database: call.client.databaseIndex, from: queues, count: count, leaseMillis: lease,
                                      holder: call.client.id, now: call.now)

@@ -8,8 +8,10 @@ enum QueueCommands {
     static func key(_ call: Call) -> QueueKey { QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])) }
 
     /// False (after replying WRONGTYPE) when the queue's key holds something other than a list.
-    static func isQueueKey(_ call: Call) -> Bool {
-        if let entry = call.db.peek(call.args[1]), !(entry.value.isList) {
+    static func isQueueKey(_ call: Call) -> Bool { isQueueKey(call, call.args[1]) }
+
+    static func isQueueKey(_ call: Call, _ name: UnsafeRawBufferPointer) -> Bool {
+        if let entry = call.db.peek(name), !entry.value.isList {
             call.wrongType()
             return false
         }
@@ -18,13 +20,7 @@ enum QueueCommands {
 
     /// QUEUE.LIST: every queue of the database: list keys, and queues with jobs outside their list.
     static func list(_ call: Call) {
-        var names = Set<[UInt8]>()
-        call.db.forEachLive { entry in if entry.value.isList { names.insert(entry.key) } }
-        for (key, state) in call.server.jobs.queues where key.database == call.client.databaseIndex
-            && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty || state.paused) {
-            names.insert(key.name)
-        }
-        let sorted = names.sorted { $0.lexicographicallyPrecedes($1) }
+        let sorted = call.server.queueNames(call.db).sorted { $0.lexicographicallyPrecedes($1) }
         call.reply.arrayHeader(sorted.count)
         for name in sorted { call.reply.bulk(name) }
     }
@@ -77,8 +73,7 @@ enum QueueCommands {
         guard call.count == 4, ASCII.equalsIgnoringCase(call.args[2], "PRIORITY") else {
             return call.reply.error("ERR QUEUE.CONFIG takes: queue PRIORITY level")
         }
-        guard let level = Numbers.parseInt64(call.args[3]), PriorityLevels.range.contains(Int(truncatingIfNeeded: level)),
-              level >= 0, level <= 10 else {
+        guard let level = Numbers.parseInt64(call.args[3]), (0...10).contains(level) else {
             return call.reply.error("ERR PRIORITY must be an integer from 0 (most urgent) to 10")
         }
         call.server.jobs.setDefaultPriority(key(call), Int(level))

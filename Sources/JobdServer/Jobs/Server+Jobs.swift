@@ -69,14 +69,12 @@ extension Server {
         }
     }
 
-    /// The priority level plain pushes into `key` get, and whether the list needs level-aware pushes.
+    /// The engine's state of the queue a list command names (nil for lists
+    /// the engine has never seen: then nothing is allocated or looked up).
     @inline(__always)
-    func pushLevel(_ call: Call, list: ListValue?) -> Int? {
-        var level = PriorityLevels.defaultLevel
-        if !jobs.queues.isEmpty, let state = jobs.queue(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1]))) {
-            level = state.defaultPriority
-        }
-        return level != PriorityLevels.defaultLevel || list?.levels != nil ? level : nil
+    func knownQueue(_ call: Call) -> QueueState? {
+        guard !jobs.queues.isEmpty else { return nil }
+        return jobs.queue(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])))
     }
 
     // MARK: INFO
@@ -84,18 +82,13 @@ extension Server {
     func jobsInfoFields() -> [(String, String)] {
         let t = jobs.totals
         var pending = 0
-        var queueNames = Set<QueueKey>()
+        var queues = 0
         for db in keyspace.databases {
-            db.forEachLive { entry in
-                if case let .list(list) = entry.value {
-                    pending += list.count
-                    queueNames.insert(QueueKey(database: db.index, name: entry.key))
-                }
-            }
+            db.forEachLive { entry in if case let .list(list) = entry.value { pending += list.count } }
+            queues += queueNames(db).count
         }
-        for key in jobs.queues.keys { queueNames.insert(key) }
         return [
-            ("queues", String(queueNames.count)),
+            ("queues", String(queues)),
             ("jobs_pending", String(pending)),
             ("jobs_delayed", String(jobs.count(in: .delayed))),
             ("jobs_active", String(jobs.count(in: .active))),
@@ -119,13 +112,15 @@ extension Server {
 }
 
 extension Server {
-    /// Queues of a database for INFO keyspace: its list keys and the queues with jobs outside them.
-    func queueCount(_ db: Database) -> Int {
+    /// The queues of a database (QUEUE.LIST, INFO): its list keys, and the
+    /// queues with jobs outside their list or paused. O(keys).
+    func queueNames(_ db: Database) -> Set<[UInt8]> {
         var names = Set<[UInt8]>()
         db.forEachLive { entry in if entry.value.isList { names.insert(entry.key) } }
-        for (key, state) in jobs.queues where key.database == db.index && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty) {
+        for (key, state) in jobs.queues where key.database == db.index
+            && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty || state.paused) {
             names.insert(key.name)
         }
-        return names.count
+        return names
     }
 }
