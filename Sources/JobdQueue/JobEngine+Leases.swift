@@ -46,7 +46,7 @@ extension JobEngine {
     /// `handle`/`id` are given when replaying the log (the job had no record yet).
     @discardableResult
     func applyLease(_ key: QueueKey, level: Int, handle: UInt64?, id: [UInt8]?, leaseMillis: Int64?, holder: Int64,
-                    now: Int64, deadline: Int64? = nil) -> JobRecord {
+                    now: Int64, deadline: Int64? = nil, onTimeline: Bool = true) -> JobRecord {
         let queue = queueState(key)
         let (entry, list) = list(key)!
         let record: JobRecord = list.popOldest(at: level) { data, tag in
@@ -55,10 +55,11 @@ extension JobEngine {
                 return existing
             }
             let newHandle = handle ?? (tag != 0 ? tag : self.newHandle())
-            let record = JobRecord(handle: newHandle, id: id ?? Array(String(newHandle).utf8), database: key.database,
+            let record = JobRecord(handle: newHandle, customID: id.flatMap { JobRecord.customID($0, handle: newHandle) }, database: key.database,
                                    queue: key.name, state: .pending, priority: level, options: JobOptions(),
                                    createdAt: now, scheduledAt: now)
             record.payload = Array(data)
+            record.fromPlainPush = true
             register(record)
             return record
         }!
@@ -72,11 +73,13 @@ extension JobEngine {
         let length = leaseMillis ?? (record.options.timeout > 0 ? record.options.timeout : settings.leaseTimeout)
         record.leaseDeadline = deadline ?? now + length
         record.leaseHolder = holder
-        if holder != 0 { leasesByHolder[holder, default: []].insert(record.handle) }
+        // Clients (positive ids) give their leases back when they disconnect; pools track their own.
+        if holder > 0 { leasesByHolder[holder, default: []].insert(record.handle) }
         queue.active += 1
         queue.leased += 1
         totals.leased += 1
-        timeline.schedule(.leaseEnd, record.handle, at: record.leaseDeadline)
+        // In-process workers enforce their own timeouts (an exec'd program is killed).
+        if onTimeline { timeline.schedule(.leaseEnd, record.handle, at: record.leaseDeadline) }
         return record
     }
 
@@ -110,8 +113,14 @@ extension JobEngine {
         record.finishedAt = now
         queueState(record).completed += 1
         totals.completed += 1
-        scheduleForget(record, now: now)
         onFinished?(record)
+        // Nobody holds the id of a plainly pushed job that left no result:
+        // keeping its record for result-ttl would only fill memory.
+        if record.fromPlainPush && result.isEmpty {
+            forget(record)
+        } else {
+            scheduleForget(record, now: now)
+        }
     }
 
     /// JOB.FAIL: retried after its backoff (or `retryIn`) while retries are left, else dead.
@@ -191,7 +200,7 @@ extension JobEngine {
 
     func endLease(_ record: JobRecord) {
         if record.state == .active { queueState(record).active -= 1 }
-        if record.leaseHolder != 0 {
+        if record.leaseHolder > 0 {
             leasesByHolder[record.leaseHolder]?.remove(record.handle)
             if leasesByHolder[record.leaseHolder]?.isEmpty == true { leasesByHolder[record.leaseHolder] = nil }
         }

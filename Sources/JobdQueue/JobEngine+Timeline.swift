@@ -67,6 +67,7 @@ extension JobEngine {
         guard !record.state.isFinished else {
             throw JobError("ERR job '\(JobEngine.shown(id))' is already \(record.state.rawValue)")
         }
+        if record.state == .active && record.leaseHolder < 0 { stopRunningJob(record) }
         applyFinish(record, as: .canceled, now: now)
         log(record.database, JobLogRecords.finish(record, now: now))
         return record
@@ -173,6 +174,7 @@ extension JobEngine {
             forget(record)
         }
         for key in queues.keys where database == nil || key.database == database { queues[key] = nil }
+        for pool in pools where database == nil || pool.spec.database == database { pool.abandonRunning() }
         for (holder, handles) in leasesByHolder {
             let kept = handles.filter { records[$0] != nil }
             leasesByHolder[holder] = kept.isEmpty ? nil : kept

@@ -1,4 +1,5 @@
 import JobdStore
+import JobdSystem
 
 /// An error reply for a job command, with its Redis-style prefix.
 public struct JobError: Error, Equatable, Sendable {
@@ -45,6 +46,8 @@ public final class JobEngine {
     public var onReady: ((QueueKey) -> Void)?
     /// A job finished (completed, dead, expired, canceled): wakes JOB.RESULT WAIT.
     public var onFinished: ((JobRecord) -> Void)?
+    /// In-process worker pools (WorkerPool.swift), in config order.
+    public internal(set) var pools: [WorkerPool] = []
     /// Cron entries (CronTable.swift).
     public internal(set) var cron = CronTable()
 
@@ -64,7 +67,14 @@ public final class JobEngine {
 
     // MARK: Lookups
 
-    public func job(_ id: [UInt8]) -> JobRecord? { handlesByID[id].flatMap { records[$0] } }
+    /// The job with this id: a custom id, or a handle in decimal (which may
+    /// be a plainly pushed job running in a worker, given a record now).
+    public func job(_ id: [UInt8]) -> JobRecord? {
+        if !handlesByID.isEmpty, let handle = handlesByID[id] { return records[handle] }
+        guard let handle = Numbers.parseInt64(id).flatMap({ UInt64(exactly: $0) }), JobRecord.decimalID(handle) == id else { return nil }
+        if let record = records[handle] { return record.customID == nil ? record : nil }
+        return recordForRunningPlainJob(handle)
+    }
 
     public func queue(_ key: QueueKey) -> QueueState? { queues[key] }
 
@@ -90,14 +100,17 @@ public final class JobEngine {
     public func count(in state: JobState) -> Int { records.values.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 
     func newHandle() -> UInt64 {
-        while handlesByID[Array(String(nextHandle).utf8)] != nil || records[nextHandle] != nil { nextHandle += 1 }
+        // A handle whose decimal form is somebody's custom id is skipped.
+        while records[nextHandle] != nil || (!handlesByID.isEmpty && handlesByID[JobRecord.decimalID(nextHandle)] != nil) {
+            nextHandle += 1
+        }
         defer { nextHandle += 1 }
         return nextHandle
     }
 
     func register(_ record: JobRecord) {
         records[record.handle] = record
-        handlesByID[record.id] = record.handle
+        if let id = record.customID { handlesByID[id] = record.handle }
         nextHandle = max(nextHandle, record.handle + 1)
         if let unique = record.options.unique {
             uniqueHolders[UniqueKey(database: record.database, key: unique)] = record.handle
@@ -106,7 +119,7 @@ public final class JobEngine {
 
     func forget(_ record: JobRecord) {
         records[record.handle] = nil
-        if handlesByID[record.id] == record.handle { handlesByID[record.id] = nil }
+        if let id = record.customID, handlesByID[id] == record.handle { handlesByID[id] = nil }
         if let unique = record.options.unique {
             let key = UniqueKey(database: record.database, key: unique)
             if uniqueHolders[key] == record.handle { uniqueHolders[key] = nil }
@@ -169,7 +182,7 @@ public final class JobEngine {
         let level = request.options.priority ?? queue.defaultPriority
         let runAt = request.runAt ?? createdAt
         let delayed = runAt > now
-        let record = JobRecord(handle: handle, id: request.id ?? Array(String(handle).utf8), database: database,
+        let record = JobRecord(handle: handle, customID: request.id.flatMap { JobRecord.customID($0, handle: handle) }, database: database,
                                queue: request.queue, state: delayed ? .delayed : .pending, priority: level,
                                options: request.options, createdAt: createdAt, scheduledAt: delayed ? runAt : createdAt)
         register(record)

@@ -4,7 +4,12 @@
 /// payload. `handle` is the tag its list element carries.
 public final class JobRecord {
     public let handle: UInt64
-    public let id: [UInt8]
+    /// The id given with JOB.ADD ID; nil when the id is the handle in decimal
+    /// (most jobs: then no id bytes are stored or indexed).
+    public let customID: [UInt8]?
+    /// Created when a plainly pushed job was leased: nobody was ever given
+    /// its id, so once completed without a result it is forgotten at once.
+    public internal(set) var fromPlainPush = false
     public internal(set) var database: Int
     public internal(set) var queue: [UInt8]
     public internal(set) var state: JobState
@@ -29,10 +34,10 @@ public final class JobRecord {
 
     public static let errorHistory = 5
 
-    init(handle: UInt64, id: [UInt8], database: Int, queue: [UInt8], state: JobState, priority: Int,
+    init(handle: UInt64, customID: [UInt8]?, database: Int, queue: [UInt8], state: JobState, priority: Int,
          options: JobOptions, createdAt: Int64, scheduledAt: Int64) {
         self.handle = handle
-        self.id = id
+        self.customID = customID
         self.database = database
         self.queue = queue
         self.state = state
@@ -41,6 +46,14 @@ public final class JobRecord {
         self.createdAt = createdAt
         self.scheduledAt = scheduledAt
     }
+
+    /// The job's id: its custom id, or its handle in decimal.
+    public var id: [UInt8] { customID ?? JobRecord.decimalID(handle) }
+
+    public static func decimalID(_ handle: UInt64) -> [UInt8] { Array(String(handle).utf8) }
+
+    /// `id` as a custom id: nil when it is just the handle in decimal.
+    static func customID(_ id: [UInt8], handle: UInt64) -> [UInt8]? { id == decimalID(handle) ? nil : id }
 
     /// The TTL deadline while the job has not started (0: none).
     public var expiresAt: Int64 {

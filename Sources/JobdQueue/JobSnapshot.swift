@@ -53,7 +53,8 @@ extension JobEngine {
         let errorCount = Int(try int(13))
         guard errorCount >= 0, w.count >= 14 + errorCount else { throw JobError("ERR JOBD PUT record too short") }
         let request = try JobRequestParser.parse(queue: w[2], payload: [], words: w[(14 + errorCount)...], now: now)
-        let record = JobRecord(handle: UInt64(try int(0)), id: w[1], database: database, queue: w[2], state: state,
+        let handle = UInt64(try int(0))
+        let record = JobRecord(handle: handle, customID: JobRecord.customID(w[1], handle: handle), database: database, queue: w[2], state: state,
                                priority: Int(try int(4)), options: request.options, createdAt: try int(6), scheduledAt: try int(7))
         record.attempts = Int(try int(5))
         record.startedAt = try int(8)

@@ -1,7 +1,7 @@
 /// Command table rows for the job engine: JOB.*, QUEUE.*, CRON.* (and the
 /// JOBD log record, which only the log loader may run).
 extension CommandRegistry {
-    static var jobs: [CommandSpec] { jobCommands + queueCommands + cronCommands }
+    static var jobs: [CommandSpec] { jobCommands + queueCommands + cronCommands + workerCommands }
 
     static var jobCommands: [CommandSpec] { [
         CommandSpec("job.add", arity: -3, flags: [.write, .denyOOM], keys: .one, group: "jobs", since: "0.1.0",
@@ -57,6 +57,16 @@ extension CommandRegistry {
         CommandSpec("queue.requeue", arity: -2, flags: [.write], keys: .one, group: "jobs", since: "0.1.0", complexity: "O(N)",
                     summary: "Sends dead letters back to pending; returns how many.",
                     syntax: "queue [id [id ...] | ALL]", handler: QueueCommands.requeue),
+    ] }
+
+    static var workerCommands: [CommandSpec] { [
+        CommandSpec("worker.list", arity: 1, flags: [.readonly, .admin], group: "jobs", since: "0.1.0",
+                    complexity: "O(P) for P pools",
+                    summary: "Lists the in-process worker pools: queues, handler, concurrency, busy, idle, outcomes, mean and p99 handler ms.",
+                    handler: WorkerCommands.list),
+        CommandSpec("worker.scale", arity: 3, flags: [.admin], group: "jobs", since: "0.1.0",
+                    summary: "Sets how many threads the worker pool serving a queue runs; returns the new count.",
+                    syntax: "queue count", handler: WorkerCommands.scale),
     ] }
 
     static var cronCommands: [CommandSpec] { [

@@ -1,4 +1,5 @@
 import JobdPersistence
+import JobdQueue
 import JobdSystem
 
 /// One configuration directive: its name, default, documentation, whether
@@ -10,6 +11,9 @@ struct ConfigDirective: Sendable {
     /// Takes exactly one argument (CONFIG SET passes the value as one string).
     let get: @Sendable (ServerConfig) -> String
     let set: @Sendable (ServerConfig, [String]) throws(ConfigError) -> Void
+    /// May appear on several lines, each adding one item (`worker`); CONFIG
+    /// REWRITE leaves such lines as they are.
+    var repeatable = false
 }
 
 /// The directive table: the single list of what can be configured.
@@ -70,6 +74,20 @@ enum ConfigDirectives {
         milliseconds("lease-timeout", "Lease length (ms) of a job taken without LEASE or TIMEOUT.", 1...(Int64.max / 4), \.leaseTimeout),
         milliseconds("result-ttl", "How long (ms) results and finished jobs are kept without RESULTTTL.", 0...(Int64.max / 4), \.resultTTL),
         milliseconds("priority-aging", "A waiting job counts one level more urgent per this many ms (0: off).", 0...(Int64.max / 4), \.priorityAging),
+        ConfigDirective(
+            name: "worker",
+            summary: "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
+            mutable: false, get: { $0.workers.map(\.configLine).joined(separator: "; ") },
+            set: { config, args throws(ConfigError) in
+                let words = args.count == 1 ? args[0].split(separator: " ").map(String.init) : args
+                do throws(WorkerPoolSpec.ParseError) {
+                    config.workers.append(try WorkerPoolSpec.parse(words))
+                } catch {
+                    throw .message(error.message)
+                }
+            }, repeatable: true),
+        milliseconds("shutdown-timeout", "On SIGTERM, how long (ms) running in-process jobs may take to finish.",
+                     0...(Int64.max / 4), \.shutdownTimeout),
         integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),
         integer("databases", "Number of databases (SELECT 0..n-1).", mutable: false, 1...1_000_000, \.databases),
         ConfigDirective(

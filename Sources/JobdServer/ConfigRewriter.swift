@@ -15,7 +15,7 @@ enum ConfigRewriter {
         for line in original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             guard !trimmed.hasPrefix("#"), let name = trimmed.split(separator: " ").first.map({ $0.lowercased() }),
-                  let directive = ConfigDirectives.find(name) else {
+                  let directive = ConfigDirectives.find(name), !directive.repeatable else {
                 lines.append(line)
                 continue
             }
@@ -23,7 +23,7 @@ enum ConfigRewriter {
                 lines.append("\(directive.name) \(ConfigLoader.quote(directive.get(config)))")
             }
         }
-        for directive in ConfigDirectives.all where !written.contains(directive.name) {
+        for directive in ConfigDirectives.all where !written.contains(directive.name) && !directive.repeatable {
             let value = directive.get(config)
             if value != directive.get(defaults) { lines.append("\(directive.name) \(ConfigLoader.quote(value))") }
         }

@@ -18,8 +18,13 @@ public final class Server {
     let commands: CommandTable
     let epoll: Epoll
     let signals: ShutdownSignals?
-    /// Wakes the loop from other threads (AOF and workers, later).
+    /// Wakes the loop from other threads (AOF and workers).
     let wakeup: EventFD
+    /// How in-process workers wake the loop, only when it may be asleep.
+    let workerWake: EngineWake
+    /// Shutdown: when waiting for running jobs began (monotonic ns; 0: not yet), and whether they were told to stop.
+    var workersDrainStarted: Int64 = 0
+    var workersCanceled = false
 
     var listeners: [Listener] = []
     var clientsByFD: [Client?] = []
@@ -112,6 +117,7 @@ public final class Server {
         epoll = try Epoll()
         signals = handleSignals ? try ShutdownSignals() : nil
         wakeup = try EventFD()
+        workerWake = EngineWake(eventFD: wakeup)
         startedAtMillis = Clock.wallMillis()
         startedAtMonotonic = Clock.monotonicNanos()
         var generator = SystemRandomNumberGenerator()
@@ -180,11 +186,13 @@ public final class Server {
         if loader == nil { becameReady() }
         while isRunning {
             loopTurn &+= 1
-            let timeout = loopTimeoutMillis()
+            var timeout = loopTimeoutMillis()
             updateLogStall()
+            if timeout > 0 && !workersAllowSleep() { timeout = 0 }
             epoll.wait(timeoutMillis: timeout) { event in
                 handle(event)
             }
+            if !jobs.pools.isEmpty { workerWake.awake() }
             afterEvents()
         }
         closeEverything()
@@ -226,16 +234,19 @@ public final class Server {
         expireBlockTimeouts()
         if Clock.monotonicNanos() >= nextCronAt { cron() }
         advanceJobs()
+        serveWorkerPools()
         processUnblockedClients()
         if loader != nil { advanceLoading() }
         if rewrite != nil { advanceRewrite() }
         // The log first: no reply leaves before the writes it acknowledges are in the file.
         if writeLogBatch() { flushWrites() }
-        if shutdownRequested { isRunning = false }
+        if shutdownRequested && workerPoolsStopped() { isRunning = false }
     }
 
     private func loopTimeoutMillis() -> Int32 {
-        if !unblockedQueue.isEmpty || shutdownRequested || loader != nil { return 0 }
+        if !unblockedQueue.isEmpty || loader != nil { return 0 }
+        // Shutting down with jobs still running: look again soon (workers wake the loop too).
+        if shutdownRequested { return jobs.pools.isEmpty ? 0 : 10 }
         // While writes wait for a stalled fsync, look again soon.
         if logWritePostponedSince != 0 || (aof?.state.fsyncStartedMillis.load(ordering: .relaxed) ?? 0) != 0 { return 50 }
         let nowNanos = Clock.monotonicNanos()
@@ -264,6 +275,7 @@ public final class Server {
 
     /// The data set is loaded and every command is served from now on.
     func becameReady() {
+        startWorkerPools()
         Log.notice("Ready to accept connections")
     }
 

@@ -1,4 +1,5 @@
 import JobdPersistence
+import JobdQueue
 import JobdSystem
 
 /// Per-class output buffer limits (client-output-buffer-limit).
@@ -46,6 +47,10 @@ public final class ServerConfig {
     public var leaseTimeout: Int64 = 30_000
     public var resultTTL: Int64 = 3_600_000
     public var priorityAging: Int64 = 0
+    /// In-process worker pools (`worker` lines).
+    public var workers: [WorkerPoolSpec] = []
+    /// On SIGTERM, how long running in-process jobs may take to finish (ms).
+    public var shutdownTimeout: Int64 = 10_000
     public var databases = 16
     public var dir = "./data"
     public var pidFile = ""
@@ -76,9 +81,10 @@ public final class ServerConfig {
     /// An independent copy (CONFIG SET validates changes on one first).
     func copy() -> ServerConfig {
         let other = ServerConfig()
-        for directive in ConfigDirectives.all {
+        for directive in ConfigDirectives.all where !directive.repeatable {
             try? directive.set(other, [directive.get(self)])
         }
+        other.workers = workers
         return other
     }
 }

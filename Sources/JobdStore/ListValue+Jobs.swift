@@ -47,13 +47,24 @@ extension ListValue {
     /// way is not reported as dropped.
     public func popOldest<R>(at level: Int, _ body: (UnsafeRawBufferPointer, UInt64) -> R) -> R? {
         guard count(at: level) > 0 else { return nil }
-        let index = levels.map { $0.start(of: level) + $0.counts[level] - 1 } ?? count - 1
+        let index = oldestIndex(at: level)
         let (n, offset) = locate(index)
         let (data, _, tag) = nodes[n].taggedEntry(at: offset)
         let result = body(data, tag)
         removeEntry(at: index)
         if levels != nil { levels!.remove(level) }
         return result
+    }
+
+    /// The tag of the element `popOldest(at:)` would take (0: untagged), nil when the level is empty.
+    public func peekOldestTag(at level: Int) -> UInt64? {
+        guard count(at: level) > 0 else { return nil }
+        let (n, offset) = locate(oldestIndex(at: level))
+        return nodes[n].taggedEntry(at: offset).2
+    }
+
+    private func oldestIndex(at level: Int) -> Int {
+        levels.map { $0.start(of: level) + $0.counts[level] - 1 } ?? count - 1
     }
 
     /// Removes the element tagged `tag` (a canceled or expired job); false when absent.

@@ -33,7 +33,7 @@ enum QueueCommands {
         let state = jobs.queue(key)
         let list = jobs.list(key)?.1
         let reply = call.reply
-        reply.mapHeader(16)
+        reply.mapHeader(17)
         func field(_ name: StaticString, _ value: Int) { reply.bulk(name); reply.integer(value) }
         field("pending", list?.count ?? 0)
         reply.bulk("pending_by_priority")
@@ -58,6 +58,11 @@ enum QueueCommands {
         field("paused", state?.paused == true ? 1 : 0)
         field("default_priority", state?.defaultPriority ?? PriorityLevels.defaultLevel)
         field("leased", state?.leased ?? 0)
+        // The in-process worker pools that serve this queue.
+        let pools = jobs.pools.filter { $0.spec.database == key.database && $0.spec.queues.contains(key.name) }
+        reply.bulk("workers")
+        reply.arrayHeader(pools.count)
+        for pool in pools { WorkerCommands.replyPool(reply, call.server.workerPoolFields(pool)) }
     }
 
     /// QUEUE.PAUSE queue / QUEUE.RESUME queue

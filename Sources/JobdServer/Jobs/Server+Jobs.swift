@@ -107,7 +107,10 @@ extension Server {
             ("cron_entries", String(jobs.cron.count)),
             ("timeline_entries", String(jobs.timeline.count)),
             ("priority_aging", String(config.priorityAging)),
-        ]
+            ("worker_pools", String(jobs.pools.count)),
+            ("workers", String(jobs.pools.reduce(0) { $0 + $1.concurrency })),
+            ("workers_busy", String(jobs.pools.reduce(0) { $0 + $1.busyWorkers })),
+        ] + workerPoolInfoLines()
     }
 }
 

@@ -1,0 +1,153 @@
+import JobdStore
+import Synchronization
+
+/// Jobs leased to in-process workers. A plainly pushed job goes to a
+/// worker without a record: its slot holds what a record would (handle,
+/// level, attempt, payload), so the common case — LPUSH, run, done —
+/// allocates nothing in the engine. A record is made only when one is
+/// needed: the job fails, is looked up (JOB.INFO), canceled, or handed back.
+/// The log sees the same LEASE and ACK records either way, so replaying
+/// them (which does make records) ends in the same state.
+extension JobEngine {
+    /// Leases the most urgent ready job across `names` to a worker of the
+    /// pool `holder`, filling `slot`. False when nothing is ready.
+    func leaseToWorker(_ slot: WorkerSlot, database: Int, names: [[UInt8]], holder: Int64, timeoutMillis: Int64,
+                       now: Int64) -> Bool {
+        guard let (key, level) = mostUrgent(database: database, names, now: now) else { return false }
+        if let record = leaseRecordedJob(key, level: level, holder: holder, now: now) {
+            slot.hasRecord = true
+            slot.handle = record.handle
+            slot.id = record.id
+            slot.attempt = record.attempts
+            slot.payload = record.payload ?? []
+            record.payload = nil  // the slot holds it while the job runs
+            slot.timeoutMillis = record.options.timeout > 0 ? record.options.timeout : timeoutMillis
+            log(database, JobLogRecords.lease(record, level: level, now: now))
+        } else {
+            let (entry, list) = list(key)!
+            let handle = newHandle()
+            _ = list.popOldest(at: level) { data, _ in slot.payload.replace(with: data) }
+            if list.isEmpty { keyspace[key.database].remove(entry) }
+            slot.hasRecord = false
+            slot.handle = handle
+            slot.id.replace(withDecimal: handle)
+            slot.attempt = 1
+            slot.timeoutMillis = timeoutMillis
+            let queue = queueState(key)
+            queue.arrivals[level].reconcile(list.count(at: level))
+            queue.active += 1
+            queue.leased += 1
+            totals.leased += 1
+            let deadline = timeoutMillis > 0 ? now + timeoutMillis : 0
+            log(database, JobLogRecords.lease(queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline))
+        }
+        slot.queue = key.name
+        slot.priority = level
+        slot.level = level
+        slot.cancel.store(false, ordering: .relaxed)
+        slot.abandoned = false
+        return true
+    }
+
+    /// The job at the head of `level` if it has a record: leased the usual way.
+    private func leaseRecordedJob(_ key: QueueKey, level: Int, holder: Int64, now: Int64) -> JobRecord? {
+        guard let (_, list) = list(key), list.taggedCount > 0,
+              let tag = list.peekOldestTag(at: level), tag != 0, records[tag] != nil else { return nil }
+        let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
+                                onTimeline: false)
+        return record
+    }
+
+    /// A worker handed `slot` back: the job completed, failed, or was not run.
+    func workerFinished(_ slot: WorkerSlot, holder: Int64, retries: Int, now: Int64) {
+        guard !slot.abandoned else { return }  // its database was flushed meanwhile
+        if !slot.hasRecord && slot.outcome == .succeeded && slot.result.isEmpty {
+            // The common case: no record, nothing to keep.
+            let queue = queueState(QueueKey(database: slotDatabase(holder), name: slot.queue))
+            queue.active -= 1
+            queue.completed += 1
+            totals.completed += 1
+            let handle = slot.handle
+            log(queue.key.database, [JobLogRecords.b("ACK"), JobLogRecords.n(handle), JobLogRecords.n(now), []])
+            return
+        }
+        let record = slot.hasRecord ? records[slot.handle] : materialize(slot, holder: holder, retries: retries, now: now)
+        // Canceled or expired while it ran: the outcome no longer matters.
+        guard let record, record.state == .active, record.leaseHolder == holder else { return }
+        if record.payload == nil { record.payload = slot.payload }
+        switch slot.outcome {
+        case .succeeded:
+            applyAck(record, result: slot.result, now: now)
+            log(record.database, JobLogRecords.ack(record, now: now))
+        case .failed, .timedOut:
+            failAttempt(record, error: slot.error, retryIn: nil, dead: false, now: now)
+        case .canceled, .notRun:
+            endLeaseAndRequeue(record, now: now)
+        }
+    }
+
+    /// Gives the plainly pushed job running in `slot` a record (it needs one now).
+    @discardableResult
+    func materialize(_ slot: WorkerSlot, holder: Int64, retries: Int, now: Int64) -> JobRecord {
+        precondition(!slot.hasRecord)
+        var options = JobOptions()
+        options.maxRetries = retries
+        let record = JobRecord(handle: slot.handle, customID: nil, database: slotDatabase(holder), queue: slot.queue,
+                               state: .pending, priority: slot.level, options: options,
+                               createdAt: now, scheduledAt: now)
+        record.fromPlainPush = true
+        record.payload = slot.payload
+        record.move(to: .active)
+        record.attempts = slot.attempt
+        record.startedAt = now
+        record.leaseHolder = holder
+        register(record)
+        slot.hasRecord = true
+        return record
+    }
+
+    /// Starts a pool of in-process workers; `wake` is how they wake the engine thread.
+    public func startPool(_ spec: WorkerPoolSpec, wake: EngineWake) throws -> WorkerPool {
+        let pool = WorkerPool(spec: spec, holderID: -Int64(pools.count + 1), wake: wake)
+        try pool.scale(to: spec.concurrency)
+        pools.append(pool)
+        return pool
+    }
+
+    /// The pool's database, from its holder id (see WorkerPool.holderID).
+    func slotDatabase(_ holder: Int64) -> Int { pools.first { $0.holderID == holder }?.spec.database ?? 0 }
+
+    /// A running job handed back unfinished (shutdown, scale down, cancel of a pool): pending again, first in line.
+    func endLeaseAndRequeue(_ record: JobRecord, now: Int64) {
+        applyRequeue(record, now: now)
+        log(record.database, JobLogRecords.requeue(record))
+    }
+
+    /// Shutdown: jobs still out with the pool's workers after the grace
+    /// period go back to their queues; whatever the workers say later is ignored.
+    public func handBackRunning(_ pool: WorkerPool, now: Int64) {
+        for slot in pool.slotsInUse where !slot.abandoned {
+            let record = slot.hasRecord ? records[slot.handle]
+                : materialize(slot, holder: pool.holderID, retries: pool.spec.retries, now: now)
+            slot.abandoned = true
+            guard let record, record.state == .active, record.leaseHolder == pool.holderID else { continue }
+            if record.payload == nil { record.payload = slot.payload }
+            endLeaseAndRequeue(record, now: now)
+        }
+    }
+
+    /// job(id) for a handle with no record: a plain job running in a worker gets one now.
+    func recordForRunningPlainJob(_ handle: UInt64) -> JobRecord? {
+        for pool in pools {
+            if let slot = pool.runningSlot(handle), !slot.hasRecord {
+                return materialize(slot, holder: pool.holderID, retries: pool.spec.retries, now: keyspace.now)
+            }
+        }
+        return nil
+    }
+
+    /// Stops the job while it runs in a worker (JOB.CANCEL): an exec'd program is terminated.
+    func stopRunningJob(_ record: JobRecord) {
+        for pool in pools { pool.runningSlot(record.handle)?.cancel.store(true, ordering: .relaxed) }
+    }
+}

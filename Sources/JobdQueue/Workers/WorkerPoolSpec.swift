@@ -1,0 +1,134 @@
+/// What an in-process worker runs for each job.
+public enum JobHandler: Sendable {
+    /// Completes at once with no result (benchmarks).
+    case noop
+    /// Completes with the payload as its result.
+    case echo
+    /// Sleeps for the payload's milliseconds, then completes.
+    case sleep
+    /// Always fails (tests of retries and dead letters).
+    case fail
+    /// Runs a program: payload on stdin, stdout the result, exit status the outcome.
+    case exec(path: String, arguments: [String])
+    /// A closure registered by a program that embeds jobd (JobdKit).
+    case closure(@Sendable (WorkerJob) throws -> [UInt8])
+
+    public var name: String {
+        switch self {
+        case .noop: "noop"
+        case .echo: "echo"
+        case .sleep: "sleep"
+        case .fail: "fail"
+        case .exec: "exec"
+        case .closure: "closure"
+        }
+    }
+
+    /// How many jobs wait in a worker's ring while it runs one. Fast
+    /// handlers get a few so the worker never waits for the engine; slow
+    /// ones get none, so that a job never waits behind a busy worker while
+    /// another is idle, and a new urgent job is not stuck behind it.
+    var ringDepth: Int {
+        switch self {
+        case .noop, .echo, .fail: 8
+        case .sleep, .exec, .closure: 1
+        }
+    }
+}
+
+/// One job as a closure handler sees it.
+public struct WorkerJob: Sendable {
+    public let id: [UInt8]
+    public let queue: [UInt8]
+    public let payload: [UInt8]
+    public let attempt: Int
+    public let priority: Int
+}
+
+/// A `worker` line of the config file:
+///
+///     worker <queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]
+///
+/// Options are read from the end of the line, so an exec handler's own
+/// arguments may be anything that is not one of them in the last places.
+public struct WorkerPoolSpec: Sendable {
+    public var queues: [[UInt8]]
+    public var handler: JobHandler
+    public var concurrency = 1
+    /// Milliseconds a job may run (0: no limit), unless the job has its own TIMEOUT.
+    public var timeoutMillis: Int64 = 0
+    /// Retries of a job that has none of its own (a plain LPUSH).
+    public var retries = 0
+    /// The database of its queues.
+    public var database = 0
+
+    public static let maxConcurrency = 1024
+
+    public init(queues: [[UInt8]], handler: JobHandler) {
+        self.queues = queues
+        self.handler = handler
+    }
+
+    /// The pool's name: its queues as written (`q1,q2`).
+    public var name: String { queues.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") }
+
+    public struct ParseError: Error, Sendable { public let message: String }
+
+    public static func parse(_ words: [String]) throws(ParseError) -> WorkerPoolSpec {
+        var words = words
+        var concurrency = 1, timeout: Int64 = 0, retries = 0
+        func value(_ text: String, _ range: ClosedRange<Int64>, _ what: String) throws(ParseError) -> Int64 {
+            guard let v = Int64(text), range.contains(v) else {
+                throw ParseError(message: "worker: \(what) must be an integer in \(range.lowerBound)..\(range.upperBound)")
+            }
+            return v
+        }
+        while words.count >= 4 {
+            let option = words[words.count - 2].lowercased(), text = words[words.count - 1]
+            switch option {
+            case "concurrency": concurrency = Int(try value(text, 1...Int64(maxConcurrency), "concurrency"))
+            case "timeout": timeout = try value(text, 0...(Int64.max / 4), "timeout")
+            case "retries": retries = Int(try value(text, 0...1_000_000, "retries"))
+            default: break
+            }
+            guard ["concurrency", "timeout", "retries"].contains(option) else { break }
+            words.removeLast(2)
+        }
+        guard words.count >= 2 else {
+            throw ParseError(message: "worker: expected 'worker <queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]'")
+        }
+        let queues = words[0].split(separator: ",", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        guard !queues.contains(where: \.isEmpty) else { throw ParseError(message: "worker: empty queue name in '\(words[0])'") }
+        let handler: JobHandler
+        let arguments = Array(words[2...])
+        switch words[1].lowercased() {
+        case "noop": handler = .noop
+        case "echo": handler = .echo
+        case "sleep": handler = .sleep
+        case "fail": handler = .fail
+        case "exec":
+            guard let path = arguments.first else { throw ParseError(message: "worker: exec needs the path of a program") }
+            handler = .exec(path: path, arguments: Array(arguments.dropFirst()))
+        default:
+            throw ParseError(message: "worker: unknown handler '\(words[1])' (exec, noop, echo, sleep or fail)")
+        }
+        if case .exec = handler {} else if !arguments.isEmpty {
+            throw ParseError(message: "worker: handler '\(words[1])' takes no arguments")
+        }
+        var spec = WorkerPoolSpec(queues: queues, handler: handler)
+        spec.concurrency = concurrency
+        spec.timeoutMillis = timeout
+        spec.retries = retries
+        return spec
+    }
+
+    /// The line as it would be written in the config file.
+    public var configLine: String {
+        var words = [name, handler.name]
+        if case let .exec(path, arguments) = handler { words += [path] + arguments }
+        words += ["concurrency", String(concurrency)]
+        if timeoutMillis > 0 { words += ["timeout", String(timeoutMillis)] }
+        if retries > 0 { words += ["retries", String(retries)] }
+        return words.joined(separator: " ")
+    }
+}

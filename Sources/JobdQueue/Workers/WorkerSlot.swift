@@ -1,0 +1,82 @@
+import Synchronization
+
+/// One job on its way through an in-process worker. A pool allocates its
+/// slots once; the rings carry slot indices, never references, so a job
+/// dispatched and completed costs no allocation or reference counting
+/// (the payload and result buffers keep their capacity from job to job).
+///
+/// Ownership moves with the index: the engine fills a slot and pushes its
+/// index (release), the worker pops it (acquire), runs the job, writes the
+/// outcome and pushes the index back the same way. Fields are grouped by
+/// who writes them; the engine-only ones are never read by a worker.
+public final class WorkerSlot: @unchecked Sendable {
+    // Written by the engine before dispatch; read by the worker.
+    public internal(set) var handle: UInt64 = 0
+    public internal(set) var id: [UInt8] = []
+    public internal(set) var queue: [UInt8] = []
+    public internal(set) var payload: [UInt8] = []
+    public internal(set) var attempt = 0
+    public internal(set) var priority = 0
+    var timeoutMillis: Int64 = 0
+
+    // Written by the worker; read by the engine after completion.
+    var outcome = Outcome.notRun
+    var result: [UInt8] = []
+    var error: [UInt8] = []
+    var handlerNanos: Int64 = 0
+
+    /// Set by the engine to stop the job while it runs (JOB.CANCEL, shutdown).
+    let cancel = Atomic<Bool>(false)
+
+    // Engine only.
+    let index: UInt32
+    var inUse = false
+    /// The job has a record in the engine (added with options, retried, or looked up while running).
+    var hasRecord = false
+    /// Its database was flushed while it ran: the outcome is ignored.
+    var abandoned = false
+    var level = 0
+    var dispatchedNanos: Int64 = 0
+
+    enum Outcome: Equatable {
+        /// Handed back unstarted (the worker is stopping).
+        case notRun
+        case succeeded
+        case failed
+        case timedOut
+        case canceled
+    }
+
+    init(index: UInt32) { self.index = index }
+
+    /// The worker's view of the job for a closure handler.
+    var job: WorkerJob { WorkerJob(id: id, queue: queue, payload: payload, attempt: attempt, priority: priority) }
+
+    func setError(_ text: String) {
+        error.removeAll(keepingCapacity: true)
+        error.append(contentsOf: text.utf8)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Replaces the contents, keeping the capacity (no allocation once it is large enough).
+    mutating func replace(with bytes: UnsafeRawBufferPointer) {
+        removeAll(keepingCapacity: true)
+        append(contentsOf: bytes)
+    }
+
+    /// Replaces the contents with `value` in decimal, without a String.
+    mutating func replace(withDecimal value: UInt64) {
+        removeAll(keepingCapacity: true)
+        var digits: (UInt64, Int) = (value, 0)
+        repeat { digits.1 += 1; digits.0 /= 10 } while digits.0 > 0
+        append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits.1))
+        var v = value
+        var i = digits.1 - 1
+        repeat {
+            self[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        } while v > 0
+    }
+}
