@@ -130,12 +130,13 @@ extension JobEngine {
     }
 
     /// A failed attempt (JOB.FAIL or a lease that ran out): decides the retry time, applies and logs it.
-    func failAttempt(_ record: JobRecord, error: [UInt8], retryIn: Int64?, dead: Bool, now: Int64) {
+    /// `defaultRetries` applies to a job with no RETRIES of its own (an in-process pool's `retries`).
+    func failAttempt(_ record: JobRecord, error: [UInt8], retryIn: Int64?, dead: Bool, now: Int64, defaultRetries: Int = 0) {
         var retryAt: Int64 = -1
         if !dead {
             if let retryIn {
                 retryAt = now + retryIn
-            } else if record.attempts <= record.options.maxRetries {
+            } else if record.attempts <= (record.options.maxRetries > 0 ? record.options.maxRetries : defaultRetries) {
                 let o = record.options
                 retryAt = now + RetryBackoff.delay(attempt: record.attempts, base: o.backoff, max: o.backoffMax,
                                                    jitter: o.jitter, using: &random)

@@ -80,7 +80,7 @@ extension JobEngine {
             applyAck(record, result: slot.result, now: now)
             log(record.database, JobLogRecords.ack(record, now: now))
         case .failed, .timedOut:
-            failAttempt(record, error: slot.error, retryIn: nil, dead: false, now: now)
+            failAttempt(record, error: slot.error, retryIn: nil, dead: false, now: now, defaultRetries: retries)
         case .canceled, .notRun:
             endLeaseAndRequeue(record, now: now)
         }

@@ -57,7 +57,7 @@ public struct WorkerPoolSpec: Sendable {
     public var concurrency = 1
     /// Milliseconds a job may run (0: no limit), unless the job has its own TIMEOUT.
     public var timeoutMillis: Int64 = 0
-    /// Retries of a job that has none of its own (a plain LPUSH).
+    /// Retries of a job that has none of its own (a plain LPUSH, or JOB.ADD without RETRIES).
     public var retries = 0
     /// The database of its queues.
     public var database = 0
