@@ -28,7 +28,9 @@ import JobdSystem
         let lines = text.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("# ") else { return nil }
             let body = String(line.dropFirst(2))
-            guard let name = body.split(separator: " ").first, ConfigDirectives.find(String(name)) != nil,
+            // Lines of repeatable directives (worker) are examples, not defaults.
+            guard let name = body.split(separator: " ").first, let directive = ConfigDirectives.find(String(name)),
+                  !directive.repeatable,
                   body.split(separator: " ").count >= 2 else { return nil }
             return body
         }

@@ -216,7 +216,8 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         "client-output-buffer-limit": "normal 1 2 3 replica 4 5 6 pubsub 7 8 9", "save": "",
         "appendonly": "no", "appendfsync": "always", "appendfilename": "log.aof", "appenddirname": "logs",
         "aof-load-truncated": "no", "auto-aof-rewrite-percentage": "50", "auto-aof-rewrite-min-size": "1mb",
-        "busy-reply-threshold": "1234",
+        "busy-reply-threshold": "1234", "worker": "q1,q2 exec /bin/cat -u concurrency 3 timeout 500 retries 2",
+        "shutdown-timeout": "2000",
     ]
 
     @Test func everyDirectiveHasANonDefaultValueInThisTest() {

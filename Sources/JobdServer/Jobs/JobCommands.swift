@@ -60,6 +60,8 @@ enum JobCommands {
         guard !queues.isEmpty else { return call.reply.error("ERR JOB.GET needs FROM queue [queue ...]") }
         for name in queues where !name.withUnsafeBytes({ QueueCommands.isQueueKey(call, $0) }) { return }
         let server = call.server
+        // Shutting down: nothing more is leased (running jobs are finishing).
+        if server.shutdownRequested { return replyJobs(call.reply, []) }
         let jobs = server.jobs.lease(database: call.client.databaseIndex, from: queues, count: count, leaseMillis: lease,
                                      holder: call.client.id, now: call.now)
         if !jobs.isEmpty || block == nil {

@@ -34,6 +34,7 @@ extension Server {
 
     /// A blocked JOB.GET whose queue may have a job: lease and answer, or keep waiting.
     func serveJobLease(_ client: Client, _ command: BlockedCommand, count: Int, lease: Int64?) {
+        guard !shutdownRequested else { return }
         let leased = jobs.lease(database: command.database, from: command.keys, count: count, leaseMillis: lease,
                                 holder: client.id, now: keyspace.now)
         guard !leased.isEmpty else { return }
