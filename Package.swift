@@ -11,6 +11,8 @@ let package = Package(
     name: "jobd",
     products: [
         .executable(name: "jobd", targets: ["jobd"]),
+        // jobd embedded in another program, with closures as job handlers.
+        .library(name: "JobdKit", targets: ["JobdKit"]),
     ],
     targets: [
         // C shim: epoll, eventfd, signalfd, futex, accept4 and other GNU-only calls.
@@ -21,7 +23,9 @@ let package = Package(
         .target(name: "JobdPersistence", dependencies: ["JobdStore"], swiftSettings: hotPath),
         .target(name: "JobdQueue", dependencies: ["JobdPersistence"], swiftSettings: hotPath),
         .target(name: "JobdServer", dependencies: ["JobdQueue"], swiftSettings: hotPath),
+        .target(name: "JobdKit", dependencies: ["JobdServer"]),
         .executableTarget(name: "jobd", dependencies: ["JobdServer"]),
+        .executableTarget(name: "jobd-embedded-example", dependencies: ["JobdKit"], path: "Examples/EmbeddedWorker"),
 
         .testTarget(name: "JobdSystemTests", dependencies: ["JobdSystem"]),
         .testTarget(name: "JobdRESPTests", dependencies: ["JobdRESP"]),

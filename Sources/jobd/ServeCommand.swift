@@ -5,55 +5,7 @@ import Glibc
 /// `jobd serve`: prepares the environment and runs the engine on this thread.
 enum ServeCommand {
     static func start(config: ServerConfig, configFile: String) -> Int32 {
-        Log.level = config.logLevel
-        do {
-            try Log.setFile(config.logFile)
-        } catch {
-            CommandLineTool.printError("Can't open the log file: \(error)")
-            return 1
-        }
-        ProcessMemory.returnLargeBuffersToSystem()
-        if !makeDirectory(config.dir) {
-            Log.warning("Can't create the data directory '\(config.dir)': \(String(cString: strerror(errno)))")
-            return 1
-        }
-        let server: Server
-        do {
-            server = try Server(config: config)
-        } catch {
-            Log.warning("Failed listening: \(error)")
-            return 1
-        }
-        server.configFile = configFile
-        server.beginLoadingAppendOnlyLog()
-        if !config.pidFile.isEmpty { writePIDFile(config.pidFile) }
-        Log.notice("jobd \(JobdVersion.text) started, pid=\(getpid())")
-        Log.notice("Listening on \(server.listeningDescriptions.joined(separator: ", "))")
-        server.run()
-        if !config.pidFile.isEmpty { unlink(config.pidFile) }
-        return server.startupFailure == nil ? 0 : 1
-    }
-
-    /// mkdir -p
-    static func makeDirectory(_ path: String) -> Bool {
-        var current = path.hasPrefix("/") ? "/" : ""
-        for part in path.split(separator: "/") {
-            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { return false }
-        }
-        return true
-    }
-
-    static func writePIDFile(_ path: String) {
-        let text = "\(getpid())\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            Log.warning("Failed to write PID file \(path): \(String(cString: strerror(errno)))")
-            return
-        }
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { _ = try? FileDescriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }
-        close(fd)
+        ServerLauncher.run(config: config, configFile: configFile, version: JobdVersion.text)
     }
 }
 

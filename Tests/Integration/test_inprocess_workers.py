@@ -317,3 +317,29 @@ def test_kill_9_under_load_loses_no_acknowledged_job():
         assert j.stop() == 0
     finally:
         cleanup(j)
+
+
+def test_an_embedded_server_runs_swift_closures_as_handlers():
+    """Examples/EmbeddedWorker: JobdKit with a closure handler for 'greetings'."""
+    example = os.path.join(os.path.dirname(JOBD_BIN), 'jobd-embedded-example')
+    assert os.path.exists(example), 'build the example: swift build'
+    d = tempfile.mkdtemp(prefix='jobd-embedded-')
+    port = free_port()
+    proc = subprocess.Popen([example, '--port', str(port), '--bind', '127.0.0.1', '--dir', d],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc, 'the embedded example')
+        r = redis.Redis(port=port, socket_timeout=10)
+        job = r.execute_command('JOB.ADD', 'greetings', 'world')
+        assert r.execute_command('JOB.RESULT', job, 'WAIT', 5000) == b'hello, world'
+        bad = r.execute_command('JOB.ADD', 'greetings', '')
+        wait_until(lambda: finished(r, bad), what='the throwing closure')
+        info = job_info(r, bad)
+        assert info[b'state'] == b'dead' and info[b'last_error'] == b'nobody to greet'
+        assert pool(r)[b'handler'] == b'closure' and pool(r)[b'concurrency'] == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(d, ignore_errors=True)

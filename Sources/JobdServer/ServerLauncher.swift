@@ -1,0 +1,60 @@
+import JobdSystem
+import Glibc
+
+/// Runs a server the way `jobd serve` does: log file, data directory,
+/// listeners, the log loaded, the loop until SIGTERM or SHUTDOWN. Used by
+/// the `jobd` command and by programs that embed jobd (JobdKit).
+public enum ServerLauncher {
+    /// Returns the process exit status.
+    public static func run(config: ServerConfig, configFile: String = "", version: String) -> Int32 {
+        Log.level = config.logLevel
+        do {
+            try Log.setFile(config.logFile)
+        } catch {
+            Log.warning("Can't open the log file: \(error)")
+            return 1
+        }
+        ProcessMemory.returnLargeBuffersToSystem()
+        if !makeDirectory(config.dir) {
+            Log.warning("Can't create the data directory '\(config.dir)': \(String(cString: strerror(errno)))")
+            return 1
+        }
+        let server: Server
+        do {
+            server = try Server(config: config)
+        } catch {
+            Log.warning("Failed listening: \(error)")
+            return 1
+        }
+        server.configFile = configFile
+        server.beginLoadingAppendOnlyLog()
+        if !config.pidFile.isEmpty { writePIDFile(config.pidFile) }
+        Log.notice("jobd \(version) started, pid=\(getpid())")
+        Log.notice("Listening on \(server.listeningDescriptions.joined(separator: ", "))")
+        server.run()
+        if !config.pidFile.isEmpty { unlink(config.pidFile) }
+        return server.startupFailure == nil ? 0 : 1
+    }
+
+    /// mkdir -p
+    static func makeDirectory(_ path: String) -> Bool {
+        var current = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { return false }
+        }
+        return true
+    }
+
+    static func writePIDFile(_ path: String) {
+        let text = "\(getpid())\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            Log.warning("Failed to write PID file \(path): \(String(cString: strerror(errno)))")
+            return
+        }
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { _ = try? FileDescriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }
+        close(fd)
+    }
+}
