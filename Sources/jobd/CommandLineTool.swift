@@ -15,6 +15,10 @@ enum CommandLineTool {
       jobd check-aof <appendonly.aof.manifest | file.aof> [--fix] [--yes]
           Verify the append-only log (checksums and framing of every batch);
           --fix truncates a damaged file to its last good batch.
+      jobd bench [--runs N] [--jobs N] [--tcp-jobs N] [--clients N] [--pipeline N] [--workers N] [--only ring,dispatch,tcp]
+          Measure the dispatch core on this machine: the rings alone, in-process
+          dispatch with noop workers, and LPUSH over TCP into a queue with noop
+          workers against redis-server's LPUSH (when installed); prints a table.
       jobd version
           Print the version.
       jobd help
@@ -31,6 +35,7 @@ enum CommandLineTool {
         switch command {
         case "serve": return serve(Array(arguments.dropFirst()))
         case "check-aof": return CheckLogCommand.run(Array(arguments.dropFirst()))
+        case "bench": return BenchCommand.run(Array(arguments.dropFirst()))
         case "version", "--version", "-v":
             print("jobd \(JobdVersion.text) (Redis protocol \(JobdVersion.redisCompatible))")
             return 0

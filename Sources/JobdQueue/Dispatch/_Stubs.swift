@@ -65,3 +65,8 @@ public final class ProcessRunner {
         ProcessOutcome(ending: .spawnFailed("stub"), stdout: [], stdoutTruncated: false, stderrTail: [], errorText: Array("stub".utf8))
     }
 }
+
+public enum RingBenchmark {
+    public static func spsc(items: Int, ringCapacity: Int) -> Double { 0 }
+    public static func mpmc(producers: Int, consumers: Int, items: Int, ringCapacity: Int) -> Double { 0 }
+}
