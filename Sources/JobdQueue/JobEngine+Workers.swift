@@ -9,12 +9,38 @@ import Synchronization
 /// The log sees the same LEASE and ACK records either way, so replaying
 /// them (which does make records) ends in the same state.
 extension JobEngine {
-    /// Leases the most urgent ready job across `names` to a worker of the
-    /// pool `holder`, filling `slot`. False when nothing is ready.
-    func leaseToWorker(_ slot: WorkerSlot, database: Int, names: [[UInt8]], holder: Int64, timeoutMillis: Int64,
-                       now: Int64) -> Bool {
-        guard let (key, level) = mostUrgent(database: database, names, now: now) else { return false }
-        if let record = leaseRecordedJob(key, level: level, holder: holder, now: now) {
+    /// Fills `slots[0..<count]` with the most urgent ready jobs across
+    /// `names`, leased to the pool `holder`; returns how many were filled.
+    /// A pool of one queue without aging looks the queue up once per call.
+    func leaseToWorkers(_ slots: [WorkerSlot], count: Int, database: Int, names: [[UInt8]], holder: Int64,
+                        timeoutMillis: Int64, now: Int64) -> Int {
+        guard names.count == 1 && settings.priorityAging == 0 else {
+            var filled = 0
+            while filled < count, let (key, level) = mostUrgent(database: database, names, now: now) {
+                lease(slots[filled], key, level: level, queue: queueState(key), holder: holder, timeoutMillis: timeoutMillis, now: now)
+                filled += 1
+            }
+            return filled
+        }
+        let key = QueueKey(database: database, name: names[0])
+        let queue = queueState(key)
+        guard !queue.paused, let (entry, list) = list(key) else { return 0 }
+        var filled = 0
+        while filled < count, let level = list.mostUrgentLevel {
+            lease(slots[filled], key, level: level, queue: queue, holder: holder, timeoutMillis: timeoutMillis, now: now,
+                  list: list, entry: entry)
+            filled += 1
+        }
+        return filled
+    }
+
+    /// Leases the oldest job of `level` to the worker slot `slot`.
+    private func lease(_ slot: WorkerSlot, _ key: QueueKey, level: Int, queue: QueueState, holder: Int64,
+                       timeoutMillis: Int64, now: Int64, list: ListValue? = nil, entry: KeyEntry? = nil) {
+        guard let (entry, list) = list.map({ (entry!, $0) }) ?? self.list(key) else { preconditionFailure("no list to lease from") }
+        if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, records[tag] != nil {
+            let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
+                                    onTimeline: false)
             slot.hasRecord = true
             slot.handle = record.handle
             slot.id = record.id
@@ -22,9 +48,8 @@ extension JobEngine {
             slot.payload = record.payload ?? []
             record.payload = nil  // the slot holds it while the job runs
             slot.timeoutMillis = record.options.timeout > 0 ? record.options.timeout : timeoutMillis
-            log(database, JobLogRecords.lease(record, level: level, now: now))
+            log(key.database, JobLogRecords.lease(record, level: level, now: now))
         } else {
-            let (entry, list) = list(key)!
             let handle = newHandle()
             _ = list.popOldest(at: level) { data, _ in slot.payload.replace(with: data) }
             if list.isEmpty { keyspace[key.database].remove(entry) }
@@ -33,29 +58,19 @@ extension JobEngine {
             slot.id.replace(withDecimal: handle)
             slot.attempt = 1
             slot.timeoutMillis = timeoutMillis
-            let queue = queueState(key)
             queue.arrivals[level].reconcile(list.count(at: level))
             queue.active += 1
             queue.leased += 1
             totals.leased += 1
             let deadline = timeoutMillis > 0 ? now + timeoutMillis : 0
-            log(database, JobLogRecords.lease(queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline))
+            log(key.database, JobLogRecords.lease(queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline))
         }
         slot.queue = key.name
+        slot.queueState = queue
         slot.priority = level
         slot.level = level
         slot.cancel.store(false, ordering: .relaxed)
         slot.abandoned = false
-        return true
-    }
-
-    /// The job at the head of `level` if it has a record: leased the usual way.
-    private func leaseRecordedJob(_ key: QueueKey, level: Int, holder: Int64, now: Int64) -> JobRecord? {
-        guard let (_, list) = list(key), list.taggedCount > 0,
-              let tag = list.peekOldestTag(at: level), tag != 0, records[tag] != nil else { return nil }
-        let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
-                                onTimeline: false)
-        return record
     }
 
     /// A worker handed `slot` back: the job completed, failed, or was not run.
@@ -63,7 +78,7 @@ extension JobEngine {
         guard !slot.abandoned else { return }  // its database was flushed meanwhile
         if !slot.hasRecord && slot.outcome == .succeeded && slot.result.isEmpty {
             // The common case: no record, nothing to keep.
-            let queue = queueState(QueueKey(database: slotDatabase(holder), name: slot.queue))
+            let queue = slot.queueState!
             queue.active -= 1
             queue.completed += 1
             totals.completed += 1

@@ -41,11 +41,14 @@ final class Worker: @unchecked Sendable {
         thread = try Thread(name: String("jobd-w:\(name)".prefix(15))) { [self] in run() }
     }
 
-    /// Engine: a slot to fill, if this worker can take another job.
-    var freeSlot: WorkerSlot? { freeSlots.last.map { slots[Int($0)] } }
+    /// Engine: the `n`th free slot from the top (0: the one `give` takes first).
+    func freeSlot(_ n: Int) -> WorkerSlot? {
+        n < freeSlots.count ? slots[Int(freeSlots[freeSlots.count - 1 - n])] : nil
+    }
 
-    /// Engine: hands the filled `freeSlot` to this worker.
+    /// Engine: hands a filled free slot to this worker (free slots are given top first).
     func give(_ slot: WorkerSlot) {
+        precondition(freeSlots.last == slot.index, "slots are given in freeSlot order")
         freeSlots.removeLast()
         slot.inUse = true
         slot.outcome = .notRun

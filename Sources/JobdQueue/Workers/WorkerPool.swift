@@ -18,6 +18,9 @@ public final class WorkerPool {
     public internal(set) var stats = WorkerPoolStats()
     /// Round-robin start for refills, so work spreads over the workers.
     private var refillStart = 0
+    /// Scratch for refill: free slots and their workers (kept to avoid allocating each turn).
+    private var fillSlots: [WorkerSlot] = []
+    private var fillTargets: [Worker] = []
 
     init(spec: WorkerPoolSpec, holderID: Int64, wake: EngineWake) {
         self.spec = spec
@@ -112,28 +115,24 @@ public final class WorkerPool {
     /// per worker per round so that work spreads evenly.
     public func refill(_ engine: JobEngine, now: Int64) {
         guard !draining, !workers.isEmpty else { return }
+        // The free slots, round-robin over the workers.
+        fillSlots.removeAll(keepingCapacity: true)
+        fillTargets.removeAll(keepingCapacity: true)
         let count = workers.count
-        var progress = true
-        while progress {
-            progress = false
+        for round in 0..<spec.handler.ringDepth {
             for step in 0..<count {
                 let worker = workers[(refillStart + step) % count]
-                guard let slot = worker.freeSlot else { continue }
-                guard engine.leaseToWorker(slot, database: spec.database, names: spec.queues, holder: holderID,
-                                           timeoutMillis: spec.timeoutMillis, now: now) else {
-                    refillStart = (refillStart + step + 1) % count
-                    wakeFilled()
-                    return
-                }
-                worker.give(slot)
-                progress = true
+                guard worker.depth - worker.inFlight > round, let slot = worker.freeSlot(round) else { continue }
+                fillSlots.append(slot)
+                fillTargets.append(worker)
             }
         }
-        wakeFilled()
-    }
-
-    /// Unparks the workers given jobs (no system call for those not asleep).
-    private func wakeFilled() {
+        guard !fillSlots.isEmpty else { return }
+        let filled = engine.leaseToWorkers(fillSlots, count: fillSlots.count, database: spec.database, names: spec.queues,
+                                           holder: holderID, timeoutMillis: spec.timeoutMillis, now: now)
+        guard filled > 0 else { return }
+        for i in 0..<filled { fillTargets[i].give(fillSlots[i]) }
+        refillStart = (refillStart + filled) % count
         for worker in workers { worker.unparkIfGiven() }
     }
 

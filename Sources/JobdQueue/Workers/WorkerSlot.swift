@@ -36,6 +36,8 @@ public final class WorkerSlot: @unchecked Sendable {
     /// Its database was flushed while it ran: the outcome is ignored.
     var abandoned = false
     var level = 0
+    /// The state of the queue the job came from (saves a lookup on completion).
+    var queueState: QueueState?
     var dispatchedNanos: Int64 = 0
 
     enum Outcome: Equatable {
