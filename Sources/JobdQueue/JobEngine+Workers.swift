@@ -63,7 +63,7 @@ extension JobEngine {
             queue.leased += 1
             totals.leased += 1
             let deadline = timeoutMillis > 0 ? now + timeoutMillis : 0
-            log(key.database, JobLogRecords.lease(queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline))
+            logLease(key.database, queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline)
         }
         slot.queue = key.name
         slot.queueState = queue
@@ -83,7 +83,7 @@ extension JobEngine {
             queue.completed += 1
             totals.completed += 1
             let handle = slot.handle
-            log(queue.key.database, [JobLogRecords.b("ACK"), JobLogRecords.n(handle), JobLogRecords.n(now), []])
+            logAck(queue.key.database, handle: handle, now: now, result: [])
             return
         }
         let record = slot.hasRecord ? records[slot.handle] : materialize(slot, holder: holder, retries: retries, now: now)
@@ -93,7 +93,7 @@ extension JobEngine {
         switch slot.outcome {
         case .succeeded:
             applyAck(record, result: slot.result, now: now)
-            log(record.database, JobLogRecords.ack(record, now: now))
+            logAck(record.database, handle: record.handle, now: now, result: slot.result)
         case .failed, .timedOut:
             failAttempt(record, error: slot.error, retryIn: nil, dead: false, now: now, defaultRetries: retries)
         case .canceled, .notRun:

@@ -1,3 +1,4 @@
+import JobdRESP
 import JobdStore
 import JobdSystem
 
@@ -40,8 +41,9 @@ public final class JobEngine {
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     public internal(set) var totals = Totals()
 
-    /// A change to log: the database and (built only when asked for) the arguments of a `JOBD` record.
-    public var onRecord: ((Int, () -> [[UInt8]]) -> Void)?
+    /// A change to log: the database and a function that encodes the `JOBD`
+    /// record (called only when something is logged).
+    public var onRecord: ((Int, (CommandEncoder) -> Void) -> Void)?
     /// A queue may have a job to lease now (wakes blocked JOB.GETs).
     public var onReady: ((QueueKey) -> Void)?
     /// A job finished (completed, dead, expired, canceled): wakes JOB.RESULT WAIT.
@@ -138,7 +140,39 @@ public final class JobEngine {
     }
 
     func log(_ database: Int, _ words: @autoclosure () -> [[UInt8]]) {
-        onRecord?(database, { [Array("JOBD".utf8)] + words() })
+        onRecord?(database) { e in
+            let words = words()
+            e.begin(words.count + 1)
+            e.argument("JOBD")
+            for word in words { e.argument(word) }
+        }
+    }
+
+    // The records of the in-process dispatch path, encoded without building arrays.
+
+    func logLease(_ database: Int, queue: [UInt8], level: Int, handle: UInt64, id: [UInt8], now: Int64, deadline: Int64) {
+        onRecord?(database) { e in
+            e.begin(8)
+            e.argument("JOBD")
+            e.argument("LEASE")
+            e.argument(queue)
+            e.argument(Int64(level))
+            e.argument(Int64(bitPattern: handle))
+            e.argument(id)
+            e.argument(now)
+            e.argument(deadline)
+        }
+    }
+
+    func logAck(_ database: Int, handle: UInt64, now: Int64, result: [UInt8]) {
+        onRecord?(database) { e in
+            e.begin(5)
+            e.argument("JOBD")
+            e.argument("ACK")
+            e.argument(Int64(bitPattern: handle))
+            e.argument(now)
+            e.argument(result)
+        }
     }
 
     // MARK: Adding

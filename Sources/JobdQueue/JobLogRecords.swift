@@ -35,10 +35,6 @@ public enum JobLogRecords {
         [b("LEASE"), r.queue, n(Int64(level)), n(r.handle), r.id, n(now), n(r.leaseDeadline)]
     }
 
-    static func lease(queue: [UInt8], level: Int, handle: UInt64, id: [UInt8], now: Int64, deadline: Int64) -> [[UInt8]] {
-        [b("LEASE"), queue, n(Int64(level)), n(handle), id, n(now), n(deadline)]
-    }
-
     static func ack(_ r: JobRecord, now: Int64) -> [[UInt8]] { [b("ACK"), n(r.handle), n(now), r.result ?? []] }
 
     static func fail(_ r: JobRecord, error: [UInt8], retryAt: Int64, now: Int64) -> [[UInt8]] {

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import JobdQueue
+import JobdRESP
 import JobdStore
 
 // MARK: - Helpers
@@ -41,10 +42,27 @@ private struct Seeded: RandomNumberGenerator {
     }
 }
 
-/// The words of an `onRecord` call, whether handed over built or (to save
-/// the work when nobody logs) as a closure that builds them.
-private func materialize(_ words: [[UInt8]]) -> [[UInt8]] { words }
-private func materialize(_ words: () -> [[UInt8]]) -> [[UInt8]] { words() }
+/// The words of the record an `onRecord` call encodes, decoded from the
+/// RESP bytes that would go to the log.
+private func materialize(_ encode: (CommandEncoder) -> Void) -> [[UInt8]] {
+    let buffer = ByteBuffer(capacity: 256)
+    encode(CommandEncoder(out: buffer))
+    let bytes = buffer.readableArray
+    var i = 0
+    func number() -> Int {
+        i += 1  // the type byte
+        var n = 0
+        while bytes[i] != 13 { n = n * 10 + Int(bytes[i] - 48); i += 1 }
+        i += 2
+        return n
+    }
+    let count = number()
+    return (0..<count).map { _ in
+        let length = number()
+        defer { i += length + 2 }
+        return Array(bytes[i..<(i + length)])
+    }
+}
 
 /// An engine on a fake clock, with every log record it writes.
 private final class Harness {

@@ -13,13 +13,7 @@ extension Server {
         jobs.settings.leaseTimeout = config.leaseTimeout
         jobs.settings.resultTTL = config.resultTTL
         jobs.settings.priorityAging = config.priorityAging
-        jobs.onRecord = { [unowned self] database, record in
-            self.log(database) { e in
-                let words = record()
-                e.begin(words.count)
-                for word in words { e.argument(word) }
-            }
-        }
+        jobs.onRecord = { [unowned self] database, encode in self.log(database, encode) }
         jobs.onReady = { [unowned self] key in self.blocking.keyReady(database: key.database, key: key.name) }
         jobs.onFinished = { [unowned self] record in self.answerResultWaiters(record) }
     }
