@@ -48,24 +48,6 @@ public final class Parker: @unchecked Sendable {
     }
 }
 
-public struct ProcessOutcome: Sendable {
-    public enum Ending: Sendable, Equatable { case exited(Int32), signaled(Int32), timedOut, canceled, spawnFailed(String) }
-    public var ending: Ending
-    public var stdout: [UInt8]
-    public var stdoutTruncated: Bool
-    public var stderrTail: [UInt8]
-    public var succeeded: Bool { ending == .exited(0) }
-    public var errorText: [UInt8]
-}
-
-public final class ProcessRunner {
-    public init(stdoutCap: Int = 1 << 20, stderrTailCap: Int = 4096, killGraceMillis: Int64 = 2000) {}
-    public func run(path: String, arguments: [String], environment: [String], input: UnsafeRawBufferPointer,
-                    timeoutMillis: Int64, isCanceled: () -> Bool) -> ProcessOutcome {
-        ProcessOutcome(ending: .spawnFailed("stub"), stdout: [], stdoutTruncated: false, stderrTail: [], errorText: Array("stub".utf8))
-    }
-}
-
 public enum RingBenchmark {
     public static func spsc(items: Int, ringCapacity: Int) -> Double { 0 }
     public static func mpmc(producers: Int, consumers: Int, items: Int, ringCapacity: Int) -> Double { 0 }
