@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 
 int cjobd_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -219,3 +220,28 @@ int cjobd_fsync_directory(const char *path) {
 const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen) {
     return memmem(haystack, hlen, needle, nlen);
 }
+
+int cjobd_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int cjobd_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int cjobd_child_ended_nowait(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do { rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT); } while (rc == -1 && errno == EINTR);
+    if (rc == -1) return -1;
+    return info.si_pid == pid ? 1 : 0;
+}
+
+char **cjobd_environ(void) { return environ; }

@@ -87,6 +87,22 @@ static inline uint64_t cjobd_ticks(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec, atomically (no fork/exec race).
+int cjobd_pipe_cloexec(int fds[2]);
+
+/// pidfd_open(pid, 0) (Linux 5.3+): a close-on-exec descriptor that polls
+/// readable when the process exits. -1 with errno (ENOSYS, EPERM under some
+/// seccomp profiles) when unavailable.
+int cjobd_pidfd_open(pid_t pid);
+
+/// waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT): 1 when the child has ended
+/// (it stays a zombie, still reapable), 0 when it runs, -1 with errno.
+int cjobd_child_ended_nowait(pid_t pid);
+
+/// The process environment (`environ`), read through a function so Swift does
+/// not see a mutable global.
+char **cjobd_environ(void);
+
 #endif
 }
 
@@ -96,5 +112,21 @@ int cjobd_parse_range_double(const char *s, size_t len, double *out);
 
 /// memmem(3) (GNU): the first occurrence of needle in haystack, or NULL.
 const void *cjobd_memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen);
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec, atomically (no fork/exec race).
+int cjobd_pipe_cloexec(int fds[2]);
+
+/// pidfd_open(pid, 0) (Linux 5.3+): a close-on-exec descriptor that polls
+/// readable when the process exits. -1 with errno (ENOSYS, EPERM under some
+/// seccomp profiles) when unavailable.
+int cjobd_pidfd_open(pid_t pid);
+
+/// waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT): 1 when the child has ended
+/// (it stays a zombie, still reapable), 0 when it runs, -1 with errno.
+int cjobd_child_ended_nowait(pid_t pid);
+
+/// The process environment (`environ`), read through a function so Swift does
+/// not see a mutable global.
+char **cjobd_environ(void);
 
 #endif
