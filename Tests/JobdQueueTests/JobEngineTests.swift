@@ -8,23 +8,6 @@ import JobdStore
 
 // MARK: - Helpers
 
-/// `DroppedJobTags.tags` is one global for the whole test process, fed by
-/// every ListValue (including the queues of engines being freed) and read
-/// by `dropTakenJobs()`; ListValueJobsTests (another module, run in
-/// parallel) checks it exactly. Every test here holds the same file lock
-/// (flock on separate descriptors excludes threads of one process too)
-/// for as long as its engine lives.
-private func exclusive<R>(_ body: () throws -> R) rethrows -> R {
-    let fd = open("/tmp/jobd-tests-dropped-job-tags.lock", O_CREAT | O_RDWR, 0o644)
-    if fd >= 0 { _ = flock(fd, LOCK_EX) }
-    defer {
-        DroppedJobTags.tags.removeAll()
-        if fd >= 0 { _ = flock(fd, LOCK_UN); close(fd) }
-    }
-    DroppedJobTags.tags.removeAll()
-    return try body()
-}
-
 private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 private func str(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
 
@@ -42,27 +25,6 @@ private struct Seeded: RandomNumberGenerator {
     }
 }
 
-/// The words of the record an `onRecord` call encodes, decoded from the
-/// RESP bytes that would go to the log.
-private func materialize(_ encode: (CommandEncoder) -> Void) -> [[UInt8]] {
-    let buffer = ByteBuffer(capacity: 256)
-    encode(CommandEncoder(out: buffer))
-    let bytes = buffer.readableArray
-    var i = 0
-    func number() -> Int {
-        i += 1  // the type byte
-        var n = 0
-        while bytes[i] != 13 { n = n * 10 + Int(bytes[i] - 48); i += 1 }
-        i += 2
-        return n
-    }
-    let count = number()
-    return (0..<count).map { _ in
-        let length = number()
-        defer { i += length + 2 }
-        return Array(bytes[i..<(i + length)])
-    }
-}
 
 /// An engine on a fake clock, with every log record it writes.
 private final class Harness {
@@ -73,7 +35,7 @@ private final class Harness {
 
     init(recording: Bool = false) {
         if recording { engine.onRecord = { [unowned self] database, record in
-            let entry: (database: Int, words: [[UInt8]], now: Int64) = (database, materialize(record), self.now)
+            let entry: (database: Int, words: [[UInt8]], now: Int64) = (database, decodeRecord(record), self.now)
             self.log.append(entry)
         } }
     }

@@ -1,0 +1,181 @@
+import Testing
+import Glibc
+@testable import JobdQueue
+import JobdRESP
+import JobdStore
+import JobdSystem
+
+private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+/// An engine with a worker pool, driven the way the server's loop drives
+/// it (collect, then refill), with every log record it writes.
+private final class PoolHarness {
+    let engine = JobEngine(keyspace: Keyspace(databaseCount: 1, now: 0))
+    let wakeFD = try! EventFD()
+    var now: Int64 = 1_000_000
+    var log: [(words: [[UInt8]], now: Int64)] = []
+    var pools: [WorkerPool] = []
+
+    init() {
+        engine.onRecord = { [unowned self] _, encode in self.log.append((decodeRecord(encode), self.now)) }
+    }
+
+    deinit { for pool in pools { pool.stopAll() } }
+
+    func start(_ line: String) throws -> WorkerPool {
+        let pool = try engine.startPool(try WorkerPoolSpec.parse(line.split(separator: " ").map(String.init)),
+                                        wake: EngineWake(eventFD: wakeFD))
+        pools.append(pool)
+        return pool
+    }
+
+    func pushPlain(_ queue: String, _ payloads: [String]) {
+        let key = QueueKey(database: 0, name: b(queue))
+        let list = engine.list(key)?.1 ?? ListValue()
+        if engine.list(key) == nil { engine.keyspace[0].add(b(queue), .list(list)) }
+        for p in payloads { list.push(b(p), level: PriorityLevels.defaultLevel, atLevelHead: true) }
+    }
+
+    func add(_ queue: String, _ payload: String, _ options: String...) throws -> JobRecord {
+        let request = try JobRequestParser.parse(queue: b(queue), payload: b(payload), words: options.map(b)[...], now: now)
+        return try engine.add(request, database: 0, now: now).record
+    }
+
+    /// Runs loop turns until `done` (fails the test after 10 s).
+    func drive(until done: () -> Bool) {
+        let deadline = Clock.monotonicNanos() + 10_000_000_000
+        while !done() {
+            guard Clock.monotonicNanos() < deadline else {
+                Issue.record("the pool did not get there in 10 s")
+                return
+            }
+            now += 1
+            for pool in pools {
+                pool.collect(engine, now: now)
+                pool.refill(engine, now: now)
+            }
+            usleep(200)
+        }
+    }
+}
+
+@Suite(.serialized) struct WorkerPoolTests {
+    @Test func plainJobsRunWithoutRecordsAndTheLogReplaysToTheSameState() throws {
+        try exclusive {
+            let h = PoolHarness()
+            h.pushPlain("q", (0..<40).map { "job\($0)" })
+            let added = try h.add("q", "with-id", "ID", "mine")
+            let pool = try h.start("q noop concurrency 3")
+            h.drive { pool.stats.completed == 41 }
+            #expect(h.engine.list(QueueKey(database: 0, name: b("q"))) == nil)
+            // Only the JOB.ADD job keeps a record; nobody holds the plain jobs' ids.
+            #expect(h.engine.records.count == 1 && added.state == .completed)
+            let queue = try #require(h.engine.queue(QueueKey(database: 0, name: b("q"))))
+            #expect(queue.completed == 41 && queue.active == 0 && queue.leased == 41)
+            #expect(h.log.filter { $0.words[1] == b("LEASE") }.count == 41)
+            #expect(h.log.filter { $0.words[1] == b("ACK") }.count == 41)
+
+            // The log replayed over the same plain pushes ends in the same state.
+            let copy = PoolHarness()
+            copy.pushPlain("q", (0..<40).map { "job\($0)" })
+            for entry in h.log {
+                try copy.engine.replay(Array(entry.words.dropFirst()), database: 0, now: entry.now)
+            }
+            #expect(copy.engine.list(QueueKey(database: 0, name: b("q"))) == nil)
+            #expect(copy.engine.records.keys.sorted() == h.engine.records.keys.sorted())
+            #expect(copy.engine.job(b("mine"))?.state == .completed)
+            #expect(copy.engine.queue(QueueKey(database: 0, name: b("q")))?.completed == 41)
+        }
+    }
+
+    @Test func aFailedPlainJobGetsARecordIsRetriedByThePoolRulesAndDies() throws {
+        try exclusive {
+            let h = PoolHarness()
+            h.pushPlain("q", ["doomed"])
+            let pool = try h.start("q fail retries 2")
+            h.drive { h.engine.count(in: .dead) == 1 }
+            let dead = try #require(h.engine.records.values.first)
+            #expect(dead.attempts == 3 && dead.errors.count == 3)
+            #expect(dead.errors.last == b("failed by the 'fail' handler"))
+            #expect(dead.payload == b("doomed"))
+            #expect(pool.stats.failed == 3)
+            // JOB.ADD's own RETRIES wins over the pool's.
+            let own = try h.add("q", "x", "RETRIES", "1")
+            h.drive { own.state == .dead }
+            #expect(own.attempts == 2)
+        }
+    }
+
+    @Test func aRunningPlainJobCanBeLookedUpAndCanceled() throws {
+        try exclusive {
+            let h = PoolHarness()
+            h.pushPlain("q", ["5000"])
+            let pool = try h.start("q sleep")
+            h.drive { pool.running == 1 }
+            let id = JobRecord.decimalID(pool.slotsInUse[0].handle)
+            let record = try #require(h.engine.job(id))
+            #expect(record.state == .active && record.attempts == 1 && record.payload == b("5000"))
+            let started = Clock.monotonicNanos()
+            _ = try h.engine.cancel(id, now: h.now)
+            #expect(record.state == .canceled)
+            h.drive { pool.running == 0 }
+            #expect((Clock.monotonicNanos() - started) / 1_000_000 < 3000, "the sleep handler stops when canceled")
+            #expect(pool.stats.canceled == 1 && record.state == .canceled)
+        }
+    }
+
+    @Test func theMostUrgentJobAcrossThePoolsQueuesGoesFirst() throws {
+        try exclusive {
+            let h = PoolHarness()
+            _ = try h.add("a", "a-normal")
+            _ = try h.add("b", "b-urgent", "PRIORITY", "0")
+            _ = try h.add("a", "a-low", "PRIORITY", "9")
+            _ = try h.add("b", "b-normal")
+            let pool = try h.start("a,b echo")
+            var order: [String] = []
+            h.engine.onFinished = { order.append(String(decoding: $0.result ?? [], as: UTF8.self)) }
+            h.drive { pool.stats.completed == 4 }
+            #expect(order == ["b-urgent", "a-normal", "b-normal", "a-low"])
+        }
+    }
+
+    @Test func flushingTheDatabaseWhileJobsRunLeavesTheCountsAlone() throws {
+        try exclusive {
+            let h = PoolHarness()
+            h.pushPlain("q", ["300", "300"])
+            let pool = try h.start("q sleep concurrency 2")
+            h.drive { pool.running == 2 }
+            h.engine.removeAll(database: nil)
+            h.drive { pool.running == 0 }
+            // The pool's queue is known again (refills look at it), with nothing counted from before.
+            let queue = h.engine.queue(QueueKey(database: 0, name: b("q")))
+            #expect(queue == nil || (queue!.active == 0 && queue!.completed == 0 && queue!.failed == 0))
+            #expect(h.engine.records.isEmpty)
+        }
+    }
+
+    @Test func workerLinesParseWithOptionsFromTheEnd() throws {
+        let spec = try WorkerPoolSpec.parse(["a,b", "exec", "/bin/tool", "--timeout", "timeout", "9", "concurrency", "4"])
+        #expect(spec.queues == [b("a"), b("b")] && spec.concurrency == 4 && spec.timeoutMillis == 9)
+        guard case let .exec(path, arguments) = spec.handler else { Issue.record("not exec"); return }
+        #expect(path == "/bin/tool" && arguments == ["--timeout"])
+        #expect(spec.configLine == "a,b exec /bin/tool --timeout concurrency 4 timeout 9")
+        for bad in [["q"], ["q", "bogus"], ["q", "noop", "concurrency", "0"], ["q", "exec"], ["q", "echo", "x"],
+                    ["a,,b", "noop"], ["q", "noop", "retries", "-1"]] {
+            #expect(throws: WorkerPoolSpec.ParseError.self, "\(bad)") { try WorkerPoolSpec.parse(bad) }
+        }
+    }
+
+    @Test func handlerTimesGiveAMeanAndAP99WithinABucket() {
+        var stats = WorkerPoolStats()
+        let slot = WorkerSlot(index: 0)
+        slot.outcome = .succeeded
+        for i in 1...1000 {
+            slot.handlerNanos = Int64(i) * 1_000_000 / 100  // 0.01 ms … 10 ms
+            stats.record(slot)
+        }
+        #expect(stats.completed == 1000)
+        #expect(abs(stats.meanMillis - 5.005) < 0.001)
+        #expect(stats.p99Millis > 9.9 * 0.8 && stats.p99Millis < 9.9 * 1.25)
+    }
+}
