@@ -384,7 +384,18 @@ def redis_version():
     return out.split('v=')[1].split()[0] if 'v=' in out else '?'
 
 
-SECTIONS = {'redis': section_redis, 'aof': section_aof, 'memory': section_memory, 'queue': section_queue}
+
+
+def section_dispatch(args, servers, report):
+    """`jobd bench`: the rings alone, in-process dispatch with noop workers
+    (1, 2, 4), and LPUSH over TCP into noop workers vs redis-server LPUSH
+    with the log off, everysec and always. It prints its own table."""
+    runs = str(min(args.runs, 3))
+    subprocess.run([os.environ['JOBD_BIN'], 'bench', '--runs', runs], check=True)
+
+
+SECTIONS = {'redis': section_redis, 'aof': section_aof, 'memory': section_memory, 'queue': section_queue,
+            'dispatch': section_dispatch}
 
 
 def main():
