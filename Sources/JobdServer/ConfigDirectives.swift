@@ -77,9 +77,10 @@ enum ConfigDirectives {
         ConfigDirective(
             name: "worker",
             summary: "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
-            mutable: false, get: { $0.workers.map(\.configLine).joined(separator: "; ") },
+            mutable: false, get: { $0.workers.map { $0.configWords.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
             set: { config, args throws(ConfigError) in
-                let words = args.count == 1 ? args[0].split(separator: " ").map(String.init) : args
+                // One argument: a whole line given as one flag or CONFIG value, with its own quoting.
+                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
                 do throws(WorkerPoolSpec.ParseError) {
                     config.workers.append(try WorkerPoolSpec.parse(words))
                 } catch {

@@ -122,13 +122,15 @@ public struct WorkerPoolSpec: Sendable {
         return spec
     }
 
-    /// The line as it would be written in the config file.
-    public var configLine: String {
+    /// The line as it would be written in the config file (words unquoted).
+    public var configLine: String { configWords.joined(separator: " ") }
+
+    public var configWords: [String] {
         var words = [name, handler.name]
         if case let .exec(path, arguments) = handler { words += [path] + arguments }
         words += ["concurrency", String(concurrency)]
         if timeoutMillis > 0 { words += ["timeout", String(timeoutMillis)] }
         if retries > 0 { words += ["retries", String(retries)] }
-        return words.joined(separator: " ")
+        return words
     }
 }
