@@ -48,6 +48,17 @@ extension ListValue {
     public func popOldest<R>(at level: Int, _ body: (UnsafeRawBufferPointer, UInt64) -> R) -> R? {
         guard count(at: level) > 0 else { return nil }
         let index = oldestIndex(at: level)
+        if index == count - 1, let tail = nodes.last {
+            // The most urgent level's oldest job is the tail: the cheap end to take from.
+            let (_, data, tag) = tail.taggedEntry(endingAt: tail.end)
+            let result = body(data, tag)
+            tail.removeLast()
+            if tail.count == 0 { nodes.removeLast() }
+            count -= 1
+            if tag != 0 { taggedCount -= 1 }
+            if levels != nil { levels!.remove(level) }
+            return result
+        }
         let (n, offset) = locate(index)
         let (data, _, tag) = nodes[n].taggedEntry(at: offset)
         let result = body(data, tag)

@@ -22,10 +22,22 @@ public final class WorkerPool {
     private var fillSlots: [WorkerSlot] = []
     private var fillTargets: [Worker] = []
 
+    // The spec's fields the refill reads every turn, copied out once.
+    private let depth: Int
+    private let queueNames: [[UInt8]]
+    private let database: Int
+    private let timeoutMillis: Int64
+    /// Free slots over all workers: a refill with none returns at once.
+    private var freeSlotCount = 0
+
     init(spec: WorkerPoolSpec, holderID: Int64, wake: EngineWake) {
         self.spec = spec
         self.holderID = holderID
         self.wake = wake
+        depth = spec.handler.ringDepth
+        queueNames = spec.queues
+        database = spec.database
+        timeoutMillis = spec.timeoutMillis
     }
 
     public var concurrency: Int { workers.count }
@@ -39,9 +51,11 @@ public final class WorkerPool {
             let worker = try Worker(index: nextWorkerIndex, handler: spec.handler, wake: wake, name: spec.name)
             nextWorkerIndex += 1
             workers.append(worker)
+            freeSlotCount += worker.depth
         }
         while workers.count > count {
             let worker = workers.removeLast()
+            freeSlotCount -= worker.depth - worker.inFlight
             worker.stopping.store(true, ordering: .releasing)
             worker.parker.unpark()
             retiring.append(worker)
@@ -94,32 +108,33 @@ public final class WorkerPool {
     public func collect(_ engine: JobEngine, now: Int64) {
         for worker in workers where worker.inFlight > 0 { collect(worker, engine, now: now) }
         guard !retiring.isEmpty else { return }
-        for worker in retiring { collect(worker, engine, now: now) }
+        for worker in retiring { collect(worker, engine, now: now, retired: true) }
         retiring.removeAll { worker in
             guard worker.exited.load(ordering: .acquiring) else { return false }
-            collect(worker, engine, now: now)
+            collect(worker, engine, now: now, retired: true)
             worker.join()
             return true
         }
     }
 
-    private func collect(_ worker: Worker, _ engine: JobEngine, now: Int64) {
+    private func collect(_ worker: Worker, _ engine: JobEngine, now: Int64, retired: Bool = false) {
         while let slot = worker.takeCompleted() {
             stats.record(slot)
             engine.workerFinished(slot, holder: holderID, retries: spec.retries, now: now)
             worker.release(slot)
+            if !retired { freeSlotCount += 1 }
         }
     }
 
     /// Fills the workers' rings with the most urgent ready jobs, one job
     /// per worker per round so that work spreads evenly.
     public func refill(_ engine: JobEngine, now: Int64) {
-        guard !draining, !workers.isEmpty else { return }
+        guard freeSlotCount > 0, !draining else { return }
         // The free slots, round-robin over the workers.
         fillSlots.removeAll(keepingCapacity: true)
         fillTargets.removeAll(keepingCapacity: true)
         let count = workers.count
-        for round in 0..<spec.handler.ringDepth {
+        for round in 0..<depth {
             for step in 0..<count {
                 let worker = workers[(refillStart + step) % count]
                 guard worker.depth - worker.inFlight > round, let slot = worker.freeSlot(round) else { continue }
@@ -128,10 +143,11 @@ public final class WorkerPool {
             }
         }
         guard !fillSlots.isEmpty else { return }
-        let filled = engine.leaseToWorkers(fillSlots, count: fillSlots.count, database: spec.database, names: spec.queues,
-                                           holder: holderID, timeoutMillis: spec.timeoutMillis, now: now)
+        let filled = engine.leaseToWorkers(fillSlots, count: fillSlots.count, database: database, names: queueNames,
+                                           holder: holderID, timeoutMillis: timeoutMillis, now: now)
         guard filled > 0 else { return }
         for i in 0..<filled { fillTargets[i].give(fillSlots[i]) }
+        freeSlotCount -= filled
         refillStart = (refillStart + filled) % count
         for worker in workers { worker.unparkIfGiven() }
     }
