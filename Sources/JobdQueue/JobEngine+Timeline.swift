@@ -174,6 +174,7 @@ extension JobEngine {
             forget(record)
         }
         for key in queues.keys where database == nil || key.database == database { queues[key] = nil }
+        recentQueue = nil
         for pool in pools where database == nil || pool.spec.database == database { pool.abandonRunning() }
         for (holder, handles) in leasesByHolder {
             let kept = handles.filter { records[$0] != nil }

@@ -43,7 +43,7 @@ extension JobEngine {
                                     onTimeline: false)
             slot.hasRecord = true
             slot.handle = record.handle
-            slot.id = record.id
+            slot.customID = record.customID
             slot.attempt = record.attempts
             slot.payload = record.payload ?? []
             record.payload = nil  // the slot holds it while the job runs
@@ -55,7 +55,7 @@ extension JobEngine {
             if list.isEmpty { keyspace[key.database].remove(entry) }
             slot.hasRecord = false
             slot.handle = handle
-            slot.id.replace(withDecimal: handle)
+            slot.customID = nil
             slot.attempt = 1
             slot.timeoutMillis = timeoutMillis
             queue.arrivals[level].reconcile(list.count(at: level))
@@ -63,7 +63,7 @@ extension JobEngine {
             queue.leased += 1
             totals.leased += 1
             let deadline = timeoutMillis > 0 ? now + timeoutMillis : 0
-            logLease(key.database, queue: key.name, level: level, handle: handle, id: slot.id, now: now, deadline: deadline)
+            logLease(key.database, queue: key.name, level: level, handle: handle, now: now, deadline: deadline)
         }
         slot.queue = key.name
         slot.queueState = queue

@@ -38,6 +38,8 @@ public final class JobEngine {
     var leasesByHolder: [Int64: Set<UInt64>] = [:]
     public internal(set) var timeline = Timeline()
     var nextHandle: UInt64 = 1
+    /// The queue state last looked up (cleared whenever queue states are removed).
+    var recentQueue: QueueState?
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     public internal(set) var totals = Totals()
 
@@ -81,9 +83,15 @@ public final class JobEngine {
     public func queue(_ key: QueueKey) -> QueueState? { queues[key] }
 
     func queueState(_ key: QueueKey) -> QueueState {
-        if let state = queues[key] { return state }
+        // The dispatch path asks for the same queue over and over: compare before hashing.
+        if let recent = recentQueue, recent.key == key { return recent }
+        if let state = queues[key] {
+            recentQueue = state
+            return state
+        }
         let state = QueueState(key: key)
         queues[key] = state
+        recentQueue = state
         return state
     }
 
@@ -150,7 +158,8 @@ public final class JobEngine {
 
     // The records of the in-process dispatch path, encoded without building arrays.
 
-    func logLease(_ database: Int, queue: [UInt8], level: Int, handle: UInt64, id: [UInt8], now: Int64, deadline: Int64) {
+    /// LEASE of a job whose id is its handle.
+    func logLease(_ database: Int, queue: [UInt8], level: Int, handle: UInt64, now: Int64, deadline: Int64) {
         onRecord?(database) { e in
             e.begin(8)
             e.argument("JOBD")
@@ -158,7 +167,7 @@ public final class JobEngine {
             e.argument(queue)
             e.argument(Int64(level))
             e.argument(Int64(bitPattern: handle))
-            e.argument(id)
+            e.argument(Int64(bitPattern: handle))  // the id
             e.argument(now)
             e.argument(deadline)
         }

@@ -12,7 +12,8 @@ import Synchronization
 public final class WorkerSlot: @unchecked Sendable {
     // Written by the engine before dispatch; read by the worker.
     public internal(set) var handle: UInt64 = 0
-    public internal(set) var id: [UInt8] = []
+    /// The job's custom id (JOB.ADD ID); nil when its id is its handle.
+    public internal(set) var customID: [UInt8]?
     public internal(set) var queue: [UInt8] = []
     public internal(set) var payload: [UInt8] = []
     public internal(set) var attempt = 0
@@ -51,6 +52,9 @@ public final class WorkerSlot: @unchecked Sendable {
 
     init(index: UInt32) { self.index = index }
 
+    /// The job's id (built when a handler needs it).
+    public var id: [UInt8] { customID ?? JobRecord.decimalID(handle) }
+
     /// The worker's view of the job for a closure handler.
     var job: WorkerJob { WorkerJob(id: id, queue: queue, payload: payload, attempt: attempt, priority: priority) }
 
@@ -64,21 +68,7 @@ extension Array where Element == UInt8 {
     /// Replaces the contents, keeping the capacity (no allocation once it is large enough).
     mutating func replace(with bytes: UnsafeRawBufferPointer) {
         removeAll(keepingCapacity: true)
-        append(contentsOf: bytes)
-    }
-
-    /// Replaces the contents with `value` in decimal, without a String.
-    mutating func replace(withDecimal value: UInt64) {
-        removeAll(keepingCapacity: true)
-        var digits: (UInt64, Int) = (value, 0)
-        repeat { digits.1 += 1; digits.0 /= 10 } while digits.0 > 0
-        append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits.1))
-        var v = value
-        var i = digits.1 - 1
-        repeat {
-            self[i] = UInt8(ascii: "0") + UInt8(v % 10)
-            v /= 10
-            i -= 1
-        } while v > 0
+        // Typed, so that append copies with memcpy instead of byte by byte.
+        append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
     }
 }
