@@ -106,6 +106,17 @@ char **cjobd_environ(void);
 #endif
 }
 
+/// A spin-wait hint (PAUSE on x86-64, YIELD on arm64): lets the sibling
+/// hyperthread run and avoids a memory-order mis-speculation flush when the
+/// awaited cache line finally changes.
+static inline void cjobd_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /// A sorted-set range bound as Redis' zslParseRange reads it: plain strtod
 /// (leading spaces, an empty string as 0) up to the end or a NUL; NaN refused.
 int cjobd_parse_range_double(const char *s, size_t len, double *out);
