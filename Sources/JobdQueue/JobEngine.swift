@@ -262,7 +262,7 @@ public final class JobEngine {
     /// A plain LPUSH/RPUSH of `count` jobs into a queue the engine knows.
     public func notePush(_ queue: QueueState, level: Int, count: Int, frontOfLine: Bool, now: Int64) {
         queue.enqueued += count
-        for _ in 0..<count { queue.arrivals[level].arrived(now, frontOfLine: frontOfLine) }
+        queue.arrivals[level].arrived(now, frontOfLine: frontOfLine, count: count)
     }
 
     /// Jobs whose elements left their list through plain list commands

@@ -42,39 +42,59 @@ public final class QueueState {
 
 /// Arrival times of a level's pending jobs in one-second buckets, oldest
 /// first. Plain list pops and LREMs are not seen one by one: `reconcile`
-/// drops the oldest buckets down to the real count.
+/// drops the oldest buckets down to the real count. The newest bucket is
+/// kept in two plain fields, so that the pushes and leases of a busy
+/// queue (all in the current second) never touch the deque.
 struct ArrivalClock {
+    /// Older buckets, oldest first.
     private var buckets = RingDeque<(second: Int64, count: Int)>()
+    private var newestSecond: Int64 = 0
+    private var newestCount = 0
     private var total = 0
 
-    mutating func arrived(_ now: Int64, frontOfLine: Bool) {
+    mutating func arrived(_ now: Int64, frontOfLine: Bool, count: Int = 1) {
         let second = now / 1000
+        total += count
         if frontOfLine {
             // RPUSH: first in line; counts as the oldest arrival of its second.
-            if let first = buckets.first, first.second <= second {
-                buckets[0] = (first.second, first.count + 1)
+            if let first = buckets.first {
+                if first.second <= second { buckets[0] = (first.second, first.count + count) } else { buckets.prepend((second, count)) }
+            } else if newestCount > 0 {
+                if newestSecond > second { newestSecond = second }
+                newestCount += count
             } else {
-                buckets.prepend((second, 1))
+                (newestSecond, newestCount) = (second, count)
             }
-        } else if let last = buckets.last, last.second == second {
-            buckets[buckets.count - 1] = (second, last.count + 1)
+        } else if newestCount > 0 && newestSecond == second {
+            newestCount += count
         } else {
-            buckets.append((second, 1))
+            if newestCount > 0 { buckets.append((newestSecond, newestCount)) }
+            (newestSecond, newestCount) = (second, count)
         }
-        total += 1
     }
 
     /// The level now holds `count` jobs: forget the oldest arrivals beyond that.
     mutating func reconcile(_ count: Int) {
-        while total > count, let first = buckets.first {
-            let drop = min(first.count, total - count)
-            if drop == first.count { _ = buckets.removeFirst() } else { buckets[0] = (first.second, first.count - drop) }
-            total -= drop
+        while total > count {
+            let excess = total - count
+            if let first = buckets.first {
+                let drop = min(first.count, excess)
+                if drop == first.count { _ = buckets.removeFirst() } else { buckets[0] = (first.second, first.count - drop) }
+                total -= drop
+            } else {
+                let drop = min(newestCount, excess)
+                newestCount -= drop
+                total -= drop
+                if drop == 0 { total = count }  // nothing left to drop: the counts agree again
+            }
         }
     }
 
     /// Arrival time (ms) of the oldest job, if any was seen.
-    var oldest: Int64? { buckets.first.map { $0.second * 1000 } }
+    var oldest: Int64? {
+        if let first = buckets.first { return first.second * 1000 }
+        return newestCount > 0 ? newestSecond * 1000 : nil
+    }
 }
 
 /// Counters sampled once a second over the last 10 s, for per-second rates.
