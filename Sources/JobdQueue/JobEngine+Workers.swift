@@ -16,8 +16,10 @@ extension JobEngine {
                         timeoutMillis: Int64, now: Int64) -> Int {
         guard names.count == 1 && settings.priorityAging == 0 else {
             var filled = 0
-            while filled < count, let (key, level) = mostUrgent(database: database, names, now: now) {
-                lease(slots[filled], key, level: level, queue: queueState(key), holder: holder, timeoutMillis: timeoutMillis, now: now)
+            while filled < count, let (key, level) = mostUrgent(database: database, names, now: now),
+                  let (entry, list) = list(key) {
+                lease(slots[filled], key, level: level, queue: queueState(key), list: list, entry: entry, holder: holder,
+                      timeoutMillis: timeoutMillis, now: now)
                 filled += 1
             }
             return filled
@@ -27,17 +29,16 @@ extension JobEngine {
         guard !queue.paused, let (entry, list) = list(key) else { return 0 }
         var filled = 0
         while filled < count, let level = list.mostUrgentLevel {
-            lease(slots[filled], key, level: level, queue: queue, holder: holder, timeoutMillis: timeoutMillis, now: now,
-                  list: list, entry: entry)
+            lease(slots[filled], key, level: level, queue: queue, list: list, entry: entry, holder: holder,
+                  timeoutMillis: timeoutMillis, now: now)
             filled += 1
         }
         return filled
     }
 
     /// Leases the oldest job of `level` to the worker slot `slot`.
-    private func lease(_ slot: WorkerSlot, _ key: QueueKey, level: Int, queue: QueueState, holder: Int64,
-                       timeoutMillis: Int64, now: Int64, list: ListValue? = nil, entry: KeyEntry? = nil) {
-        guard let (entry, list) = list.map({ (entry!, $0) }) ?? self.list(key) else { preconditionFailure("no list to lease from") }
+    private func lease(_ slot: WorkerSlot, _ key: QueueKey, level: Int, queue: QueueState, list: ListValue, entry: KeyEntry,
+                       holder: Int64, timeoutMillis: Int64, now: Int64) {
         if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, records[tag] != nil {
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
                                     onTimeline: false)
@@ -107,7 +108,7 @@ extension JobEngine {
         precondition(!slot.hasRecord)
         var options = JobOptions()
         options.maxRetries = retries
-        let record = JobRecord(handle: slot.handle, customID: nil, database: slotDatabase(holder), queue: slot.queue,
+        let record = JobRecord(handle: slot.handle, customID: nil, database: slot.queueState!.key.database, queue: slot.queue,
                                state: .pending, priority: slot.level, options: options,
                                createdAt: now, scheduledAt: now)
         record.fromPlainPush = true
@@ -128,9 +129,6 @@ extension JobEngine {
         pools.append(pool)
         return pool
     }
-
-    /// The pool's database, from its holder id (see WorkerPool.holderID).
-    func slotDatabase(_ holder: Int64) -> Int { pools.first { $0.holderID == holder }?.spec.database ?? 0 }
 
     /// A running job handed back unfinished (shutdown, scale down, cancel of a pool): pending again, first in line.
     func endLeaseAndRequeue(_ record: JobRecord, now: Int64) {

@@ -13,19 +13,6 @@ private func str(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0
 
 private let t0: Int64 = 1_000_000
 
-/// A SplitMix64 generator so failures can be replayed.
-private struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-
 /// An engine on a fake clock, with every log record it writes.
 private final class Harness {
     let engine = JobEngine(keyspace: Keyspace(databaseCount: 1, now: 0))
@@ -512,7 +499,7 @@ private func expectJobError(_ prefix: String, _ context: String = "",
 
     @Test func jobsAreLeasedByLevelThenFirstInFirstOut() throws {
         try exclusive {
-            var rng = Seeded(state: 7)
+            var rng = SplitMix(state: 7)
             let h = Harness()
             var expected: [(level: Int, n: Int)] = []
             for n in 0..<60 {
@@ -583,7 +570,7 @@ private func expectJobError(_ prefix: String, _ context: String = "",
     // MARK: Backoff
 
     @Test func backoffDoublesFromTheBaseUpToTheCap() {
-        var rng = Seeded(state: 1)
+        var rng = SplitMix(state: 1)
         let delays = (1...6).map { RetryBackoff.delay(attempt: $0, base: 100, max: 1000, jitter: false, using: &rng) }
         #expect(delays == [100, 200, 400, 800, 1000, 1000])
         #expect(RetryBackoff.delay(attempt: 0, base: 100, max: 1000, jitter: false, using: &rng) == 0)
@@ -594,7 +581,7 @@ private func expectJobError(_ prefix: String, _ context: String = "",
     }
 
     @Test func jitteredBackoffStaysWithinZeroAndTheCeiling() {
-        var rng = Seeded(state: 99)
+        var rng = SplitMix(state: 99)
         let ceilings: [Int64] = [100, 200, 400, 800, 1000, 1000]
         for attempt in 1...6 {
             var seen = Set<Int64>()
@@ -610,7 +597,7 @@ private func expectJobError(_ prefix: String, _ context: String = "",
     @Test func theEngineUsesItsGeneratorForJitter() throws {
         try exclusive {
             let h = Harness()
-            h.engine.useRandom(Seeded(state: 5))
+            h.engine.useRandom(SplitMix(state: 5))
             let r = try h.add("q", "x", "RETRIES", "50", "BACKOFF", "1000", "JITTER", "MAX", "4000")
             var delays = Set<Int64>()
             for attempt in 1...20 {
@@ -752,7 +739,7 @@ private func expectJobError(_ prefix: String, _ context: String = "",
     /// A bit of everything, on two queues.
     private func mixedScenario(_ h: Harness) throws {
         h.engine.settings.resultTTL = 5000
-        h.engine.useRandom(Seeded(state: 3))
+        h.engine.useRandom(SplitMix(state: 3))
         let q2 = QueueKey(database: 0, name: b("q2"))
         h.engine.setDefaultPriority(q2, 7)
         let a = try h.add("q1", "a")

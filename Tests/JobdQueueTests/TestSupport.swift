@@ -5,6 +5,18 @@ import JobdStore
 
 // Helpers shared by the JobdQueue test suites.
 
+/// A deterministic generator (SplitMix64), so that failures replay.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 /// `DroppedJobTags.tags` is one global for the whole test process, fed by
 /// every ListValue (including the queues of engines being freed) and read
 /// by `dropTakenJobs()`; ListValueJobsTests (another module, run in

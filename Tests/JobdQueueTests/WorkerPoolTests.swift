@@ -146,7 +146,10 @@ private final class PoolHarness {
             let pool = try h.start("q sleep concurrency 2")
             h.drive { pool.running == 2 }
             h.engine.removeAll(database: nil)
+            let logged = h.log.count
             h.drive { pool.running == 0 }
+            // Their outcomes are dropped: an ACK of a flushed job would not replay.
+            #expect(h.log.count == logged)
             // The pool's queue is known again (refills look at it), with nothing counted from before.
             let queue = h.engine.queue(QueueKey(database: 0, name: b("q")))
             #expect(queue == nil || (queue!.active == 0 && queue!.completed == 0 && queue!.failed == 0))
