@@ -9,11 +9,23 @@ extension JobEngine {
                       now: Int64) -> [JobRecord] {
         var leased: [JobRecord] = []
         while leased.count < count, let (key, level) = mostUrgent(database: database, names, now: now) {
+            recordWait(key, level: level, now: now)
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: leaseMillis, holder: holder, now: now)
             log(database, JobLogRecords.lease(record, level: level, now: now))
             leased.append(record)
         }
         return leased
+    }
+
+    /// Adds the wait of the job about to be leased from `level` to its queue's histogram.
+    private func recordWait(_ key: QueueKey, level: Int, now: Int64) {
+        guard let (_, list) = list(key) else { return }
+        let queue = queueState(key)
+        var since = queue.arrivals[level].oldest
+        if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, let record = records[tag] {
+            since = record.scheduledAt
+        }
+        queue.waitTime.record(millis: now - (since ?? now))
     }
 
     /// The queue and level to take from: the most urgent level across the
@@ -102,6 +114,7 @@ extension JobEngine {
     /// JOB.ACK: the job completed; `result` is kept for its RESULTTTL.
     public func ack(_ id: [UInt8], result: [UInt8], holder: Int64, now: Int64) throws(JobError) {
         let record = try leasedJob(id, holder: holder)
+        queueState(record).runTime.record(millis: now - record.startedAt)
         applyAck(record, result: result, now: now)
         log(record.database, JobLogRecords.ack(record, now: now))
     }
@@ -126,6 +139,7 @@ extension JobEngine {
     /// JOB.FAIL: retried after its backoff (or `retryIn`) while retries are left, else dead.
     public func fail(_ id: [UInt8], error: [UInt8], retryIn: Int64?, dead: Bool, holder: Int64, now: Int64) throws(JobError) {
         let record = try leasedJob(id, holder: holder)
+        queueState(record).runTime.record(millis: now - record.startedAt)
         failAttempt(record, error: error, retryIn: retryIn, dead: dead, now: now)
     }
 

@@ -39,7 +39,8 @@ extension JobEngine {
     /// Leases the oldest job of `level` to the worker slot `slot`.
     private func lease(_ slot: WorkerSlot, _ key: QueueKey, level: Int, queue: QueueState, list: ListValue, entry: KeyEntry,
                        holder: Int64, timeoutMillis: Int64, now: Int64) {
-        if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, records[tag] != nil {
+        if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, let waiting = records[tag] {
+            queue.waitTime.record(millis: now - waiting.scheduledAt)
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
                                     onTimeline: false)
             slot.hasRecord = true
@@ -52,6 +53,7 @@ extension JobEngine {
             log(key.database, JobLogRecords.lease(record, level: level, now: now))
         } else {
             let handle = newHandle()
+            queue.waitTime.record(millis: now - (queue.arrivals[level].oldest ?? now))
             _ = list.popOldest(at: level) { data, _ in slot.payload.replace(with: data) }
             if list.isEmpty { keyspace[key.database].remove(entry) }
             slot.hasRecord = false
@@ -77,6 +79,7 @@ extension JobEngine {
     /// A worker handed `slot` back: the job completed, failed, or was not run.
     func workerFinished(_ slot: WorkerSlot, holder: Int64, retries: Int, now: Int64) {
         guard !slot.abandoned else { return }  // its database was flushed meanwhile
+        if slot.outcome != .notRun && slot.outcome != .canceled { slot.queueState!.runTime.record(nanos: slot.handlerNanos) }
         if !slot.hasRecord && slot.outcome == .succeeded && slot.result.isEmpty {
             // The common case: no record, nothing to keep.
             let queue = slot.queueState!

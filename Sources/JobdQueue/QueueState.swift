@@ -28,6 +28,10 @@ public final class QueueState {
     public internal(set) var leased = 0
     public internal(set) var active = 0
     public internal(set) var delayed = 0
+    /// From becoming pending to being leased (plain pushes: arrival time to the second).
+    public internal(set) var waitTime = LatencyHistogram()
+    /// From lease to ack or fail (in-process workers: the handler's own time).
+    public internal(set) var runTime = LatencyHistogram()
     /// Dead letters, oldest death first.
     public internal(set) var dead: [UInt64] = []
     /// When the oldest pending job of each level arrived, for aging and QUEUE.STATS.

@@ -22,12 +22,14 @@ enum ConfigDirectives {
         ConfigDirective(
             name: "bind", summary: "Addresses to listen on (IPv4 and IPv6); '*' means all IPv4.",
             mutable: false, get: { $0.bind.joined(separator: " ") },
-            set: { config, args throws(ConfigError) in
-                let addresses = args.flatMap { $0.split(separator: " ").map(String.init) }
-                guard !addresses.isEmpty else { throw .message("wrong number of arguments") }
-                config.bind = addresses
-            }),
+            set: { config, args throws(ConfigError) in config.bind = try addresses(args) }),
         integer("port", "TCP port; 0 disables TCP.", mutable: false, 0...65535, \.port),
+        integer("http-port", "HTTP port for /metrics, the JSON API and the dashboard; 0 disables HTTP.",
+                mutable: false, 0...65535, \.httpPort),
+        ConfigDirective(
+            name: "http-bind", summary: "Addresses the HTTP port listens on.",
+            mutable: false, get: { $0.httpBind.joined(separator: " ") },
+            set: { config, args throws(ConfigError) in config.httpBind = try addresses(args) }),
         ConfigDirective(
             name: "unixsocket", summary: "Path of a unix socket to listen on too; empty disables it.",
             mutable: false, get: { $0.unixSocket }, set: { config, args throws(ConfigError) in
@@ -201,6 +203,13 @@ enum ConfigDirectives {
     static func find(_ name: String) -> ConfigDirective? { byName[name.lowercased()] }
 
     // MARK: Builders
+
+    /// Addresses given as several arguments or one space-separated string.
+    private static func addresses(_ args: [String]) throws(ConfigError) -> [String] {
+        let addresses = args.flatMap { $0.split(separator: " ").map(String.init) }
+        guard !addresses.isEmpty else { throw .message("wrong number of arguments") }
+        return addresses
+    }
 
     private static func single(_ args: [String]) throws(ConfigError) -> String {
         guard args.count == 1 else { throw .message("wrong number of arguments") }

@@ -47,7 +47,7 @@ extension Server {
         if aof.batch.isEmpty && !aof.isFailing { return true }
         if postponeForStalledDisk(aof) { return true }
         if aof.writeBatch() {
-            if !clientsWaitingForDurability.isEmpty { durabilityAdvanced() }
+            if !clientsWaitingForDurability.isEmpty || httpResponsesHeld { durabilityAdvanced() }
             return true
         }
         let now = Clock.monotonicNanos()
@@ -114,6 +114,7 @@ extension Server {
     /// Called when the sync thread reports progress: clients whose replies
     /// became durable are written this turn.
     func durabilityAdvanced() {
+        if !http.connections.isEmpty { releaseHTTPResponses() }
         guard let aof, !clientsWaitingForDurability.isEmpty else { return }
         let durable = aof.durableBatch
         let written = aof.writtenBatch
@@ -129,7 +130,7 @@ extension Server {
             }
         }
         clientsWaitingForDurability = stillWaiting
-        if stillWaiting.isEmpty { aof.state.engineWaiting.store(false, ordering: .sequentiallyConsistent) }
+        if stillWaiting.isEmpty && !httpResponsesHeld { aof.state.engineWaiting.store(false, ordering: .sequentiallyConsistent) }
     }
 }
 

@@ -27,6 +27,8 @@ public final class Server {
     var workersCanceled = false
 
     var listeners: [Listener] = []
+    /// Connections to the HTTP port (metrics, API, dashboard).
+    var http = HTTPState()
     var clientsByFD: [Client?] = []
     var clientCount = 0
     var nextClientID: Int64 = 1
@@ -97,6 +99,7 @@ public final class Server {
     struct Listener {
         let fd: Int32
         let description: String
+        let isHTTP: Bool
     }
 
     struct BlockTimeout {
@@ -144,6 +147,7 @@ public final class Server {
                                     policy: config.appendFsync, engineWake: wakeup)
         }
         try openListeners()
+        try openHTTPListeners()
         if let signals { try epoll.add(signals.fd, token: Server.signalToken, interest: .readable) }
         try epoll.add(wakeup.fd, token: Server.wakeToken, interest: .readable)
         stats.lastSampleTime = startedAtMillis
@@ -163,9 +167,9 @@ public final class Server {
         }
     }
 
-    private func addListener(_ fd: Int32, _ description: String) throws {
+    func addListener(_ fd: Int32, _ description: String, isHTTP: Bool = false) throws {
         try epoll.add(fd, token: Server.listenerToken | UInt64(listeners.count), interest: .readable)
-        listeners.append(Listener(fd: fd, description: description))
+        listeners.append(Listener(fd: fd, description: description, isHTTP: isHTTP))
     }
 
     static func checkFloor(_ limit: OutputBufferLimit) -> Int {
@@ -208,8 +212,11 @@ public final class Server {
     private func handle(_ event: Epoll.Event) {
         keyspace.now = Clock.wallMillis()
         let token = event.token
-        if token & Server.listenerToken != 0 {
-            acceptClients(from: listeners[Int(token & 0xFFFF)].fd)
+        if token & Server.httpToken != 0 {
+            handleHTTPEvent(event)
+        } else if token & Server.listenerToken != 0 {
+            let listener = listeners[Int(token & 0xFFFF)]
+            if listener.isHTTP { acceptHTTPConnections(from: listener.fd) } else { acceptClients(from: listener.fd) }
         } else if token == Server.signalToken {
             handleSignals()
         } else if token == Server.wakeToken {
@@ -295,6 +302,7 @@ public final class Server {
         // Replies already written went after their log records; now flush the log to disk.
         aof?.close()
         for case let client? in clientsByFD { closeClient(client) }
+        closeHTTPConnections()
         for listener in listeners { FileDescriptor.close(listener.fd) }
         listeners.removeAll()
         Log.notice("jobd is now ready to exit, bye bye...")

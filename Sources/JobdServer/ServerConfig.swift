@@ -26,6 +26,9 @@ public enum ClientClass: String, CaseIterable, Sendable {
 public final class ServerConfig {
     public var bind = ["127.0.0.1", "::1"]
     public var port = 6379
+    /// The HTTP port (metrics, JSON API, dashboard); 0 turns HTTP off.
+    public var httpPort = 7420
+    public var httpBind = ["127.0.0.1"]
     public var unixSocket = ""
     public var unixSocketPerm = 0
     public var tcpBacklog = 511

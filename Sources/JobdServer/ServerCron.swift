@@ -17,6 +17,7 @@ extension Server {
         peakMemory = max(peakMemory, ProcessMemory.allocatedBytes())
         if memoryWasOver { _ = makeRoomForWrite() }  // keep evicting between writes
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
+        if cronCount % max(1, config.hz) == 0 { expireHTTPConnections() }
         jobs.sampleRates(now: now)
     }
 

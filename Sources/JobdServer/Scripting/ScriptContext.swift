@@ -33,25 +33,12 @@ final class ScriptContext {
     }
 
     func call(_ args: [[UInt8]]) throws(ScriptFailure) -> RESPValue {
-        let owned = OwnedArguments(args)
-        let reply = owned.withArguments { arguments -> RESPValue in
-            scratch.clear()
-            let writer = ReplyWriter(out: scratch, version: .resp2)
-            guard var spec = server.commands.lookup(arguments[0]) else {
-                return .error("ERR Unknown Redis command called from script")
-            }
-            if spec.isContainer, arguments.count >= 2, let sub = spec.subcommand(arguments[1]) { spec = sub }
-            guard spec.acceptsArgumentCount(arguments.count) else {
-                return .error("ERR Wrong number of args calling Redis command from script")
-            }
-            let wasInTransaction = server.executingTransaction
-            server.executingTransaction = true  // nothing may block inside a script
-            server.run(spec, arguments, client, writer)
-            server.executingTransaction = wasInTransaction
-            return (try? ReplyParser().parse(scratch.readableBytes))?.0 ?? .error("ERR unreadable reply")
+        switch server.runInternally(args, as: client, scratch: scratch, version: .resp2) {
+        case let .reply(.error(message)): throw ScriptFailure(message: message)
+        case let .reply(reply): return reply
+        case .unknownCommand: throw ScriptFailure(message: "ERR Unknown Redis command called from script")
+        case .wrongArity: throw ScriptFailure(message: "ERR Wrong number of args calling Redis command from script")
         }
-        if case let .error(message) = reply { throw ScriptFailure(message: message) }
-        return reply
     }
 
     // MARK: Lua's view of values
