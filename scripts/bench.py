@@ -56,7 +56,7 @@ class Servers:
 
     def jobd(self, *flags):
         port = free_port()
-        proc = subprocess.Popen([os.environ['JOBD_BIN'], 'serve', '--port', str(port), '--bind', '127.0.0.1',
+        proc = subprocess.Popen([os.environ['JOBD_BIN'], 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1',
                                  '--dir', os.path.join(self.dir, 'jobd-%d' % port), '--appendonly', 'no',
                                  *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)

@@ -107,7 +107,7 @@ def start_server():
             raise RuntimeError('jobd binary not found at %s (set JOBD_BIN or build it)' % JOBD_BIN)
         data = os.path.join(workdir, 'data')
         os.makedirs(data)
-        args = [JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1',
+        args = [JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1',
                 '--dir', data, '--appendonly', 'no']
     else:
         raise RuntimeError('COMPAT_SERVER must be redis, redis-nolua or jobd, not %r' % KIND)

@@ -71,7 +71,7 @@ def start_jobd(*flags, port=None):
     port = port or free_port()
     workdir = tempfile.mkdtemp(prefix='jobd-test-')
     log = os.path.join(workdir, 'jobd.log')
-    args = [JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1',
+    args = [JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1',
             '--dir', os.path.join(workdir, 'data')] + [str(f) for f in flags]
     proc = subprocess.Popen(args, stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     server = Server(proc, port, workdir, log)

@@ -22,7 +22,7 @@ ROUNDS = int(os.environ.get('JOBD_CRASH_ROUNDS', '10'))
 
 def start(workdir, port, *flags):
     log = os.path.join(workdir, 'jobd-%d.log' % time.time_ns())
-    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir,
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir,
                              *flags], stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     server = Server(proc, port, None, log)
     try:
@@ -216,7 +216,7 @@ def start_result(workdir, *flags):
     """Starts jobd and returns (exit code or None if it is serving, its log)."""
     port = free_port()
     log = os.path.join(workdir, 'start.log')
-    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir, *flags],
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir, *flags],
                             stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     try:
         code = proc.wait(5)
@@ -301,7 +301,7 @@ def test_while_a_large_log_loads_info_shows_progress_and_commands_get_loading(tm
     assert b'errors: 0' in out.stdout, out.stdout
     assert server.stop() == 0
     log = os.path.join(workdir, 'restart.log')
-    proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir],
+    proc = subprocess.Popen([JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1', '--dir', workdir],
                             stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     try:
         seen_loading = None

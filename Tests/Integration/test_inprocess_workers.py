@@ -17,7 +17,7 @@ from conftest import JOBD_BIN, free_port, wait_for_port, Server
 def start(workdir, *flags, port=None):
     port = port or free_port()
     log = os.path.join(workdir, 'jobd.log')
-    args = [JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1',
+    args = [JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1',
             '--dir', os.path.join(workdir, 'data')] + [str(f) for f in flags]
     proc = subprocess.Popen(args, stdout=open(log, 'a'), stderr=subprocess.STDOUT)
     server = Server(proc, port, None, log)
@@ -244,7 +244,7 @@ def test_bad_worker_lines_are_refused_at_start():
         port = free_port()
         d = tempfile.mkdtemp(prefix='jobd-badworker-')
         try:
-            p = subprocess.run([JOBD_BIN, 'serve', '--port', str(port), '--dir', d, '--worker', line],
+            p = subprocess.run([JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--dir', d, '--worker', line],
                                capture_output=True, timeout=10)
             assert p.returncode != 0, line
             assert b'worker' in p.stdout + p.stderr, line
@@ -325,7 +325,7 @@ def test_an_embedded_server_runs_swift_closures_as_handlers():
     assert os.path.exists(example), 'build the example: swift build'
     d = tempfile.mkdtemp(prefix='jobd-embedded-')
     port = free_port()
-    proc = subprocess.Popen([example, '--port', str(port), '--bind', '127.0.0.1', '--dir', d],
+    proc = subprocess.Popen([example, '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1', '--dir', d],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc, 'the embedded example')

@@ -83,7 +83,7 @@ def run_storm(server, kill_midway):
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait()
         log = open(os.path.join(server.workdir, 'restart.log'), 'w')
-        server.proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(port), '--bind', '127.0.0.1', '--dir',
+        server.proc = subprocess.Popen([JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1', '--dir',
                                         os.path.join(server.workdir, 'data'), '--appendonly', 'yes',
                                         '--appendfsync', 'always'], stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(port, server.proc, 'jobd')

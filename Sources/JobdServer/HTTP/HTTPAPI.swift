@@ -16,8 +16,7 @@ extension Server {
             return isRead ? .json(serverSummary()) : methodNotAllowed("GET, HEAD")
         case 1 where path[0] == "queues":
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            let names = queueNames(keyspace[0]).sorted { $0.lexicographicallyPrecedes($1) }
-            return .json(.object([("queues", .array(names.map { queueJSON($0) }))]))
+            return .json(.object([("queues", .array(monitoredQueueNames(keyspace[0]).map { queueJSON($0) }))]))
         case 1 where path[0] == "workers":
             guard isRead else { return methodNotAllowed("GET, HEAD") }
             return .json(.object([("pools", .array(jobs.pools.map(workerPoolJSON)))]))
@@ -122,9 +121,8 @@ extension Server {
     /// JOB.INFO as JSON; times of things that did not happen yet are null.
     private func job(_ id: [UInt8]) -> HTTPResponse {
         let reply = command("JOB.INFO", .raw(id))
-        guard case let .object(fields) = reply else {
-            return .error(404, reply["error"].flatMap { if case let .string(s) = $0 { s } else { nil } } ?? "no such job")
-        }
+        if case let .string(message)? = reply["error"] { return .error(404, message) }
+        guard case let .object(fields) = reply else { return .error(500, "unexpected reply") }
         let renamed = ["created": "created_at_ms", "scheduled": "scheduled_at_ms", "started": "started_at_ms",
                        "finished": "finished_at_ms", "lease_deadline": "lease_deadline_ms", "expires": "expires_at_ms"]
         var out: [(String, JSONValue)] = []
@@ -193,7 +191,7 @@ extension Server {
 
     private func existingQueue(_ name: String) -> [UInt8]? {
         let bytes = Array(name.utf8)
-        return queueNames(keyspace[0]).contains(bytes) ? bytes : nil
+        return monitoredQueueNames(keyspace[0]).contains(bytes) ? bytes : nil
     }
 
     /// Runs a command as the API's client (RESP3, database 0) and returns its reply as JSON.

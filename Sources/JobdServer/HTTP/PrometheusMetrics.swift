@@ -11,7 +11,7 @@ extension Server {
         let now = keyspace.now
         var queues: [(labels: [(String, String)], key: QueueKey, state: QueueState?, list: ListValue?)] = []
         for db in keyspace.databases {
-            for name in queueNames(db).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            for name in monitoredQueueNames(db) {
                 let key = QueueKey(database: db.index, name: name)
                 queues.append(([("db", String(db.index)), ("queue", String(decoding: name, as: UTF8.self))],
                                key, jobs.queue(key), jobs.list(key)?.1))

@@ -121,4 +121,12 @@ extension Server {
         }
         return names
     }
+
+    /// QUEUE.LIST's names plus every queue the engine keeps counters for,
+    /// sorted: metrics and the dashboard keep showing a queue once emptied.
+    func monitoredQueueNames(_ db: Database) -> [[UInt8]] {
+        var names = queueNames(db)
+        for key in jobs.queues.keys where key.database == db.index { names.insert(key.name) }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
+    }
 }

@@ -17,7 +17,7 @@ final class BenchServer {
     /// jobd from this very binary.
     static func jobd(port: Int, dir: String, flags: [String]) throws -> BenchServer {
         let path = (try? readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
-        let args = [path, "serve", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
+        let args = [path, "serve", "--http-port", "0", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
                     "--loglevel", "warning"] + flags
         return try start(args, port: port, name: "jobd")
     }
