@@ -51,5 +51,6 @@ if Context.environment["JOBD_FUZZ"] != nil {
         .executableTarget(name: "FuzzRESP", dependencies: ["FuzzDriver", "JobdRESP"], swiftSettings: fuzz, linkerSettings: link),
         .executableTarget(name: "FuzzLog", dependencies: ["FuzzDriver", "JobdPersistence"], swiftSettings: fuzz, linkerSettings: link),
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzDriver", "JobdServer"], swiftSettings: fuzz, linkerSettings: link),
+        .executableTarget(name: "FuzzHTTP", dependencies: ["FuzzDriver", "JobdServer"], swiftSettings: fuzz, linkerSettings: link),
     ]
 }

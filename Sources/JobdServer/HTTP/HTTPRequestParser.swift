@@ -46,7 +46,7 @@ struct HTTPLimits {
 /// obsolete line folding, whitespace before a header's colon, control bytes,
 /// duplicate or malformed Content-Length, and Transfer-Encoding (not needed
 /// by the API, and the classic smuggling vector).
-struct HTTPRequestParser {
+public struct HTTPRequestParser {
     enum Result {
         case incomplete
         case request(HTTPRequest, consumed: Int)
@@ -234,5 +234,24 @@ extension StringProtocol {
         guard let first = text.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
         let last = text.lastIndex(where: { $0 != " " && $0 != "\t" })!
         return String(text[first...last])
+    }
+}
+
+extension HTTPRequestParser {
+    /// For the fuzz target: parses `bytes` as pipelined requests the way a
+    /// connection does, decoding paths and query values on the way, with
+    /// limits small enough that every size check is reached quickly.
+    public static func exercise(_ bytes: UnsafeRawBufferPointer) {
+        var parser = HTTPRequestParser()
+        parser.limits = HTTPLimits(maxRequestLine: 256, maxHeaderBytes: 1024, maxHeaderCount: 16, maxBody: 4096)
+        var rest = bytes
+        while !rest.isEmpty {
+            guard case let .request(request, consumed) = parser.parse(rest) else { return }
+            precondition(consumed > 0 && consumed <= rest.count)
+            for segment in request.path.split(separator: "/") { _ = percentDecoded(segment) }
+            _ = request.queryValue("count")
+            _ = request.keepAlive
+            rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
+        }
     }
 }
