@@ -84,6 +84,11 @@ extension Server {
         switch result {
         case let .transferred(n):
             connection.input += chunk[0..<n]
+            // Only a client pipelining behind a held response gets here: no request is this large.
+            if connection.input.count > http.parser.limits.maxHeaderBytes + http.parser.limits.maxBody + 4 {
+                closeHTTP(connection)
+                return
+            }
         case .wouldBlock:
             return
         case .endOfFile, .failed:
