@@ -6,6 +6,12 @@ final class CommandTable {
     private(set) var commands: [CommandSpec] = []
     private var slots: [Int32]
     private var mask: Int
+    /// rename-command: commands clients may not call by their own name, and
+    /// the new names they answer to. The log, scripts and the HTTP API keep
+    /// the original names (the log must replay whatever the renames are).
+    private var hiddenFromClients: [Bool] = []
+    private var clientAliases: [String: Int] = [:]
+    private(set) var hasRenames = false
 
     init(_ specs: [CommandSpec]) {
         var size = 64
@@ -19,6 +25,7 @@ final class CommandTable {
         let bytes = Array(spec.name.utf8)
         precondition(find(bytes.withUnsafeBytes { CommandTable.hash($0) }, bytes) == nil, "duplicate command \(spec.name)")
         commands.append(spec)
+        hiddenFromClients.append(false)
         var slot = Int(bytes.withUnsafeBytes { CommandTable.hash($0) }) & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
         slots[slot] = Int32(commands.count - 1)
@@ -56,6 +63,26 @@ final class CommandTable {
 
     func lookup(_ name: String) -> CommandSpec? {
         Array(name.utf8).withUnsafeBytes { lookup($0) }
+    }
+
+    /// The command a client means by `name`: as `lookup`, after rename-command.
+    @inline(__always)
+    func lookupForClient(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        guard hasRenames else { return lookup(name) }
+        guard name.count <= 64 else { return nil }
+        if let index = find(CommandTable.hash(name), name) { return hiddenFromClients[index] ? nil : commands[index] }
+        let lowered = String(decoding: name.map(ASCII.lower), as: UTF8.self)
+        return clientAliases[lowered].map { commands[$0] }
+    }
+
+    /// Applies rename-command lines: `newName` "" disables the command for clients.
+    func rename(_ renames: [(original: String, newName: String)]) {
+        for (original, newName) in renames {
+            guard let index = Array(original.utf8).withUnsafeBytes({ find(CommandTable.hash($0), $0) }) else { continue }
+            hiddenFromClients[index] = true
+            if !newName.isEmpty { clientAliases[newName.lowercased()] = index }
+            hasRenames = true
+        }
     }
 }
 

@@ -89,6 +89,25 @@ enum ConfigDirectives {
                     throw .message(error.message)
                 }
             }, repeatable: true),
+        ConfigDirective(
+            name: "rename-command",
+            summary: "<command> <new-name>: clients must call the command by its new name; \"\" disables it (one line each).",
+            mutable: false,
+            get: { $0.renamedCommands.map { "\($0.original) \(ConfigLoader.quote($0.newName))" }.joined(separator: "; ") },
+            set: { config, args throws(ConfigError) in
+                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
+                guard words.count == 2 else { throw .message("wrong number of arguments") }
+                let known = Set(CommandRegistry.all.map { $0.name })
+                guard known.contains(words[0].lowercased()) else { throw .message("no such command '\(words[0])'") }
+                guard !known.contains(words[1].lowercased()) else {
+                    throw .message("'\(words[1])' is already the name of a command")
+                }
+                guard !words[1].contains(where: { $0 == " " || $0 == "\t" }), words[1].utf8.count <= 64 else {
+                    throw .message("bad new name '\(words[1])'")
+                }
+                config.renamedCommands.removeAll { $0.original.lowercased() == words[0].lowercased() }
+                config.renamedCommands.append((words[0].lowercased(), words[1]))
+            }, repeatable: true),
         milliseconds("shutdown-timeout", "On SIGTERM, how long (ms) running in-process jobs may take to finish.",
                      0...(Int64.max / 4), \.shutdownTimeout),
         integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),

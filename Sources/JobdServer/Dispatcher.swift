@@ -82,7 +82,7 @@ extension Server {
     /// refusing it with Redis' unknown-command or arity error.
     @inline(__always)
     private func resolve(_ args: Arguments, _ client: Client, _ reply: ReplyWriter) -> CommandSpec? {
-        guard var spec = commands.lookup(args[0]) else {
+        guard var spec = commands.lookupForClient(args[0]) else {
             reject(client, nil, reply,
                    "ERR unknown command '\(Server.shown(args[0], limit: 128))', with args beginning with: \(Server.argumentPreview(args))")
             return nil

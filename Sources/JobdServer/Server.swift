@@ -117,6 +117,7 @@ public final class Server {
         keyspace = Keyspace(databaseCount: config.databases)
         jobs = JobEngine(keyspace: keyspace)
         commands = CommandTable(CommandRegistry.all)
+        commands.rename(config.renamedCommands)
         epoll = try Epoll()
         signals = handleSignals ? try ShutdownSignals() : nil
         wakeup = try EventFD()

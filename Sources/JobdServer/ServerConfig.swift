@@ -52,6 +52,8 @@ public final class ServerConfig {
     public var priorityAging: Int64 = 0
     /// In-process worker pools (`worker` lines).
     public var workers: [WorkerPoolSpec] = []
+    /// rename-command: (original, new name; "" disables the command).
+    public var renamedCommands: [(original: String, newName: String)] = []
     /// On SIGTERM, how long running in-process jobs may take to finish (ms).
     public var shutdownTimeout: Int64 = 10_000
     public var databases = 16
@@ -88,6 +90,7 @@ public final class ServerConfig {
             try? directive.set(other, [directive.get(self)])
         }
         other.workers = workers
+        other.renamedCommands = renamedCommands
         return other
     }
 }

@@ -217,6 +217,7 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         "appendonly": "no", "appendfsync": "always", "appendfilename": "log.aof", "appenddirname": "logs",
         "aof-load-truncated": "no", "auto-aof-rewrite-percentage": "50", "auto-aof-rewrite-min-size": "1mb",
         "busy-reply-threshold": "1234", "worker": "q1,q2 exec /bin/cat -u concurrency 3 timeout 500 retries 2",
+        "http-port": "7421", "http-bind": "0.0.0.0 ::1", "rename-command": "FLUSHALL \"\"",
         "shutdown-timeout": "2000",
     ]
 
