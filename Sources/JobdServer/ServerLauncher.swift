@@ -19,6 +19,7 @@ public enum ServerLauncher {
             Log.warning("Can't create the data directory '\(config.dir)': \(String(cString: strerror(errno)))")
             return 1
         }
+        adjustOpenFilesLimit(config)
         let server: Server
         do {
             server = try Server(config: config)
@@ -34,6 +35,23 @@ public enum ServerLauncher {
         server.run()
         if !config.pidFile.isEmpty { unlink(config.pidFile) }
         return server.startupFailure == nil ? 0 : 1
+    }
+
+    /// Descriptors kept for things other than clients: listeners, the log,
+    /// epoll, eventfds, pipes of exec'd handlers (Redis keeps 32).
+    static let reservedDescriptors = 64
+
+    /// Like Redis: raise the open-files limit for maxclients RESP clients
+    /// plus the HTTP port's connections; when the system will not allow it,
+    /// lower maxclients to fit and say so.
+    static func adjustOpenFilesLimit(_ config: ServerConfig) {
+        let http = config.httpPort == 0 ? 0 : Server.httpMaxConnections(config)
+        let wanted = config.maxClients + http + reservedDescriptors
+        let granted = OpenFilesLimit.raise(to: wanted)
+        guard granted < wanted else { return }
+        let fitting = max(1, granted - http - reservedDescriptors)
+        Log.warning("You requested maxclients of \(config.maxClients) requiring at least \(wanted) max file descriptors; the open files limit is \(granted), so maxclients is now \(fitting) (raise it with ulimit -n or LimitNOFILE=).")
+        config.maxClients = fitting
     }
 
     /// mkdir -p

@@ -27,6 +27,10 @@ extension Server {
     static let httpRequestTimeoutMillis: Int64 = 10_000
     static let httpIdleTimeoutMillis: Int64 = 60_000
 
+    /// At most this many HTTP connections at once: maxclients, up to 1024
+    /// (a dashboard and a few scrapers need a handful).
+    static func httpMaxConnections(_ config: ServerConfig) -> Int { min(config.maxClients, 1024) }
+
     static func monotonicMillis() -> Int64 { Clock.monotonicNanos() / 1_000_000 }
 
     func openHTTPListeners() throws {
@@ -45,8 +49,8 @@ extension Server {
     func acceptHTTPConnections(from listener: Int32) {
         for _ in 0..<64 {
             guard let (fd, peer) = Socket.accept(listener) else { return }
-            // Each port has its own maxclients budget, so a flood on one cannot lock the other out.
-            if http.connections.count >= config.maxClients {
+            // The HTTP port has its own budget, so a flood on one port cannot lock the other out.
+            if http.connections.count >= Server.httpMaxConnections(config) {
                 http.rejectedConnections += 1
                 stats.rejectedConnections += 1
                 let refusal = HTTPResponse.text(503, "max number of clients reached\n").encoded(keepAlive: false)
