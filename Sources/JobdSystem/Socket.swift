@@ -61,15 +61,7 @@ public enum Socket {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check("socket", Int(fd))
         do {
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-            guard bytes.count < capacity else { throw SystemError("unixsocket: path too long", errno: ENAMETOOLONG) }
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                raw.copyBytes(from: bytes)
-                raw[bytes.count] = 0
-            }
+            var addr = try unixAddress(path, "unixsocket")
             unlink(path)
             try bindAddress(fd, &addr, "bind \(path)")
             if mode != 0 { chmod(path, mode) }
@@ -79,6 +71,21 @@ public enum Socket {
             FileDescriptor.close(fd)
             throw error
         }
+    }
+
+    /// `path` as a unix-domain address; `what` names the caller in the too-long error.
+    private static func unixAddress(_ path: String, _ what: String) throws -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw SystemError("\(what): path too long", errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return addr
     }
 
     private static func bindAddress<Address>(_ fd: Int32, _ addr: inout Address, _ what: String) throws {
@@ -191,6 +198,22 @@ public enum Socket {
         }
         if result != 0 {
             let error = SystemError("connect \(host):\(port)")
+            FileDescriptor.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Connects a blocking unix-domain client socket (the CLI's `--socket`).
+    public static func connectUnix(path: String) throws -> Int32 {
+        var addr = try unixAddress(path, "connect \(path)")
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try check("socket", Int(fd))
+        let result = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if result != 0 {
+            let error = SystemError("connect \(path)")
             FileDescriptor.close(fd)
             throw error
         }
