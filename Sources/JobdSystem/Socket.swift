@@ -171,7 +171,6 @@ public enum Socket {
         let isIPv6 = host.contains(":")
         let fd = Glibc.socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check("socket", Int(fd))
-        var result: Int32 = -1
         if isIPv6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
@@ -181,9 +180,7 @@ public enum Socket {
                 FileDescriptor.close(fd)
                 throw SystemError("connect \(host): not an IPv6 address", errno: EINVAL)
             }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            try connectAddress(fd, &addr, "connect \(host):\(port)")
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
@@ -192,14 +189,7 @@ public enum Socket {
                 FileDescriptor.close(fd)
                 throw SystemError("connect \(host): not an IPv4 address", errno: EINVAL)
             }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        if result != 0 {
-            let error = SystemError("connect \(host):\(port)")
-            FileDescriptor.close(fd)
-            throw error
+            try connectAddress(fd, &addr, "connect \(host):\(port)")
         }
         return fd
     }
@@ -209,14 +199,20 @@ public enum Socket {
         var addr = try unixAddress(path, "connect \(path)")
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check("socket", Int(fd))
-        let result = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        try connectAddress(fd, &addr, "connect \(path)")
+        return fd
+    }
+
+    /// connect(2) of a client socket; on failure `fd` is closed and the error names `what`.
+    private static func connectAddress<Address>(_ fd: Int32, _ addr: inout Address, _ what: String) throws {
+        let size = socklen_t(MemoryLayout<Address>.size)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, size) }
         }
-        if result != 0 {
-            let error = SystemError("connect \(path)")
+        if rc != 0 {
+            let error = SystemError(what)
             FileDescriptor.close(fd)
             throw error
         }
-        return fd
     }
 }

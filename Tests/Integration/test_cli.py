@@ -26,6 +26,13 @@ def run(*args, port=None, env=None, input=None, timeout=30):
     return subprocess.run(argv, capture_output=True, input=input, env=environment, timeout=timeout)
 
 
+def assert_server_error(out, text):
+    """Exit status 1, `text` in the message on stderr, nothing on stdout."""
+    assert out.returncode == 1, out
+    assert text in out.stderr, out.stderr
+    assert out.stdout == b''
+
+
 def client(server, **kw):
     return redis.Redis(port=server.port, **kw)
 
@@ -119,10 +126,7 @@ def test_enqueue_payload_after_double_dash_may_start_with_a_dash(jobd):
 
 def test_enqueue_to_a_key_holding_a_string_is_a_server_error(jobd):
     client(jobd).set('text', 'x')
-    out = run('enqueue', 'text', 'p', port=jobd.port)
-    assert out.returncode == 1
-    assert b'WRONGTYPE' in out.stderr
-    assert out.stdout == b''
+    assert_server_error(run('enqueue', 'text', 'p', port=jobd.port), b'WRONGTYPE')
 
 
 # --- stats ------------------------------------------------------------------
@@ -186,6 +190,14 @@ def test_stats_watch_stops_on_sigterm_with_status_0(jobd):
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=10)
     assert proc.returncode == 0
+
+
+def test_stats_watch_stops_when_its_reader_goes_away(jobd):
+    proc = subprocess.Popen([JOBD_BIN, 'stats', '--watch', '--interval', '100ms', '--port', str(jobd.port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b'jobd stats')
+    proc.stdout.close()                      # like `jobd stats --watch | head -1`
+    assert proc.wait(timeout=10) == 0
 
 
 def test_stats_watch_on_a_terminal_redraws_in_place(jobd):
@@ -269,10 +281,7 @@ def test_job_prints_its_fields(jobd):
 
 
 def test_job_with_an_unknown_id_fails_with_status_1(jobd):
-    out = run('job', 'no-such-id', port=jobd.port)
-    assert out.returncode == 1
-    assert b'no such job' in out.stderr
-    assert out.stdout == b''
+    assert_server_error(run('job', 'no-such-id', port=jobd.port), b"no such job 'no-such-id'")
 
 
 def test_ping_prints_pong_and_the_round_trip(jobd):
@@ -286,8 +295,7 @@ def test_ping_prints_pong_and_the_round_trip(jobd):
 def test_connection_refused_names_the_address():
     port = free_port()
     out = run('ping', port=port)
-    assert out.returncode == 1
-    assert ('127.0.0.1:%d' % port).encode() in out.stderr
+    assert_server_error(out, ('127.0.0.1:%d' % port).encode())
     assert b'refused' in out.stderr.lower()
 
 
@@ -297,10 +305,8 @@ def test_jobd_url_with_a_password(fresh_jobd):
     assert run('ping', env={'JOBD_URL': 'redis://:p%40ss%3Aword@' + address}).returncode == 0
     assert run('ping', env={'JOBD_URL': 'redis://default:p%40ss%3Aword@' + address}).returncode == 0
 
-    wrong = run('ping', env={'JOBD_URL': 'redis://:nope@' + address})
-    assert wrong.returncode == 1 and b'WRONGPASS' in wrong.stderr
-    missing = run('ping', port=server.port)
-    assert missing.returncode == 1 and b'NOAUTH' in missing.stderr and b'--password' in missing.stderr
+    assert_server_error(run('ping', env={'JOBD_URL': 'redis://:nope@' + address}), b'WRONGPASS')
+    assert_server_error(run('ping', port=server.port), b'NOAUTH the server requires a password: give --password')
     # A flag overrides the URL's password.
     assert run('ping', '--password', 'p@ss:word', env={'JOBD_URL': 'redis://:nope@' + address}).returncode == 0
 

@@ -113,9 +113,11 @@ enum ClientCommand {
     /// Writes bytes to stdout as they are (an id need not be UTF-8), at once:
     /// the client subcommands write nothing through `print`'s buffer, so
     /// output is never held back or reordered (a `--watch` frame shows when drawn).
-    static func writeOut(_ bytes: [UInt8]) {
-        // A closed stdout (`jobd stats | head -1`) is not worth an error.
-        bytes.withUnsafeBytes { _ = try? FileDescriptor.writeAll(1, $0) }
+    /// False when stdout is closed (`jobd stats --watch | head -5`): not
+    /// worth an error message, but `--watch` stops drawing.
+    @discardableResult
+    static func writeOut(_ bytes: [UInt8]) -> Bool {
+        (try? bytes.withUnsafeBytes { try FileDescriptor.writeAll(1, $0) }) != nil
     }
 
     static func writeOut(lines: [String]) {

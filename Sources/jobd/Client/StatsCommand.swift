@@ -76,16 +76,16 @@ enum StatsCommand: ClientSubcommand {
             let heading = "jobd stats  \(address.endpoint.text)  db \(address.database)  every \(Durations.describe(intervalMillis))"
                 + "  \(Timestamps.format(Clock.wallMillis()))  (Ctrl-C to quit)"
             let lines = [heading, ""] + (try table(connection))
-            if terminal {
-                write("\u{1B}[H" + lines.map { $0 + "\u{1B}[K\n" }.joined() + "\u{1B}[J")
-            } else {
-                write(lines.joined(separator: "\n") + "\n\n")
-            }
+            let frame = terminal ? "\u{1B}[H" + lines.map { $0 + "\u{1B}[K\n" }.joined() + "\u{1B}[J"
+                                 : lines.joined(separator: "\n") + "\n\n"
+            // Nobody reads any more (the pipe's reader is gone): done.
+            guard write(frame) else { return 0 }
             if waitForSignal(signals.fd, millis: intervalMillis) { return 0 }
         }
     }
 
-    static func write(_ text: String) { ClientCommand.writeOut(Array(text.utf8)) }
+    @discardableResult
+    static func write(_ text: String) -> Bool { ClientCommand.writeOut(Array(text.utf8)) }
 
     /// True when a signal arrived within `millis`.
     static func waitForSignal(_ fd: Int32, millis: Int64) -> Bool {
