@@ -113,8 +113,9 @@ enum ClientCommand {
     /// Writes bytes to stdout as they are (an id need not be UTF-8), at once:
     /// the client subcommands write nothing through `print`'s buffer, so
     /// output is never held back or reordered (a `--watch` frame shows when drawn).
-    /// False when stdout is closed (`jobd stats --watch | head -5`): not
-    /// worth an error message, but `--watch` stops drawing.
+    ///
+    /// Returns false when stdout is closed (`jobd stats --watch | head -5`):
+    /// not worth an error message, but `--watch` stops drawing.
     @discardableResult
     static func writeOut(_ bytes: [UInt8]) -> Bool {
         (try? bytes.withUnsafeBytes { try FileDescriptor.writeAll(1, $0) }) != nil
