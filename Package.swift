@@ -33,6 +33,8 @@ let package = Package(
         .testTarget(name: "JobdPersistenceTests", dependencies: ["JobdPersistence"]),
         .testTarget(name: "JobdQueueTests", dependencies: ["JobdQueue"]),
         .testTarget(name: "JobdServerTests", dependencies: ["JobdServer"]),
+        // The CLI's parsers (durations, times, JOBD_URL, flags, tables); the executable is @testable.
+        .testTarget(name: "jobdTests", dependencies: ["jobd"]),
     ]
 )
 

@@ -61,15 +61,7 @@ public enum Socket {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check("socket", Int(fd))
         do {
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-            guard bytes.count < capacity else { throw SystemError("unixsocket: path too long", errno: ENAMETOOLONG) }
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                raw.copyBytes(from: bytes)
-                raw[bytes.count] = 0
-            }
+            var addr = try unixAddress(path, "unixsocket")
             unlink(path)
             try bindAddress(fd, &addr, "bind \(path)")
             if mode != 0 { chmod(path, mode) }
@@ -79,6 +71,21 @@ public enum Socket {
             FileDescriptor.close(fd)
             throw error
         }
+    }
+
+    /// `path` as a unix-domain address; `what` names the caller in the too-long error.
+    private static func unixAddress(_ path: String, _ what: String) throws -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw SystemError("\(what): path too long", errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return addr
     }
 
     private static func bindAddress<Address>(_ fd: Int32, _ addr: inout Address, _ what: String) throws {
@@ -164,7 +171,6 @@ public enum Socket {
         let isIPv6 = host.contains(":")
         let fd = Glibc.socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check("socket", Int(fd))
-        var result: Int32 = -1
         if isIPv6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
@@ -174,9 +180,7 @@ public enum Socket {
                 FileDescriptor.close(fd)
                 throw SystemError("connect \(host): not an IPv6 address", errno: EINVAL)
             }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            try connectAddress(fd, &addr, "connect \(host):\(port)")
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
@@ -185,15 +189,30 @@ public enum Socket {
                 FileDescriptor.close(fd)
                 throw SystemError("connect \(host): not an IPv4 address", errno: EINVAL)
             }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            try connectAddress(fd, &addr, "connect \(host):\(port)")
         }
-        if result != 0 {
-            let error = SystemError("connect \(host):\(port)")
+        return fd
+    }
+
+    /// Connects a blocking unix-domain client socket (the CLI's `--socket`).
+    public static func connectUnix(path: String) throws -> Int32 {
+        var addr = try unixAddress(path, "connect \(path)")
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try check("socket", Int(fd))
+        try connectAddress(fd, &addr, "connect \(path)")
+        return fd
+    }
+
+    /// connect(2) of a client socket; on failure `fd` is closed and the error names `what`.
+    private static func connectAddress<Address>(_ fd: Int32, _ addr: inout Address, _ what: String) throws {
+        let size = socklen_t(MemoryLayout<Address>.size)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, size) }
+        }
+        if rc != 0 {
+            let error = SystemError(what)
             FileDescriptor.close(fd)
             throw error
         }
-        return fd
     }
 }

@@ -19,16 +19,37 @@ enum CommandLineTool {
           Measure the dispatch core on this machine: the rings alone, in-process
           dispatch with noop workers, and LPUSH over TCP into a queue with noop
           workers against redis-server's LPUSH (when installed); prints a table.
+      jobd enqueue QUEUE PAYLOAD [--priority N] [--delay 30s] [--at TIME] [--retries N] [--backoff 1s]
+                   [--backoff-max 1m] [--jitter] [--timeout 30s] [--ttl 1h] [--unique KEY [--unique-for 10m]]
+                   [--result-ttl 1h] [--id ID]
+          Add a job (JOB.ADD) to a running server; prints its id. PAYLOAD - reads stdin.
+      jobd stats [--watch] [--interval 2s]
+          A table of the queues: counts by state, rates, oldest pending, workers.
+      jobd dead QUEUE [--count N] [--requeue]
+          List a queue's dead letters, or send them all back to pending.
+      jobd job ID
+          Show one job (JOB.INFO).
+      jobd ping
+          PING the server; prints the round-trip time.
+          The client subcommands take --host, --port, --socket, --user, --password,
+          --db, or JOBD_URL=redis://[user:password@]host:port[/db]; --help shows each one's options.
       jobd version
           Print the version.
-      jobd help
-          Print this text.
+      jobd help [SUBCOMMAND]
+          Print this text, or a subcommand's usage.
 
     Examples:
       jobd serve --port 6380 --loglevel verbose
       jobd serve /etc/jobd/jobd.conf
       redis-cli -p 6380 LPUSH emails '{"to":"a@b.c"}'
+      jobd enqueue --port 6380 emails '{"to":"a@b.c"}' --retries 5 --backoff 1s
+      jobd stats --port 6380 --watch
     """
+
+    /// The subcommands that are clients of a running server.
+    static var clientSubcommands: [any ClientSubcommand.Type] {
+        [EnqueueCommand.self, StatsCommand.self, DeadCommand.self, JobCommand.self, PingCommand.self]
+    }
 
     static func run(_ arguments: [String]) -> Int32 {
         guard let command = arguments.first else { return serve([]) }
@@ -40,9 +61,25 @@ enum CommandLineTool {
             print("jobd \(JobdVersion.text) (Redis protocol \(JobdVersion.redisCompatible))")
             return 0
         case "help", "--help", "-h":
+            if arguments.count > 1 {
+                guard let client = clientSubcommands.first(where: { $0.name == arguments[1] }) else {
+                    // The server's commands are described in the general text.
+                    guard ["serve", "check-aof", "bench", "version", "help"].contains(arguments[1]) else {
+                        printError("jobd: no help for '\(arguments[1])'\n\n\(usage)")
+                        return 2
+                    }
+                    print(usage)
+                    return 0
+                }
+                ClientCommand.writeOut(lines: [ClientCommand.fullUsage(client)])
+                return 0
+            }
             print(usage)
             return 0
         default:
+            if let client = clientSubcommands.first(where: { $0.name == command }) {
+                return ClientCommand.run(client, Array(arguments.dropFirst()))
+            }
             if command.hasPrefix("--") { return serve(arguments) }
             printError("jobd: unknown command '\(command)'\n\n\(usage)")
             return 2

@@ -140,7 +140,7 @@ enum BenchCommand {
         let server = try BenchServer.jobd(port: BenchServer.freePort(), dir: dir,
                                           flags: log + ["--worker", "bench noop concurrency \(o.workers)"])
         defer { server.stop() }
-        let watcher = try BenchClient(port: server.port)
+        let watcher = try RESPConnection(port: server.port)
         let started = Clock.monotonicNanos()
         _ = try LoadGenerator.lpush(port: server.port, queue: "bench", total: o.tcpJobs, clients: o.clients,
                                     pipeline: o.pipeline, payloadSize: 100)
@@ -188,11 +188,4 @@ struct BenchTable {
     }
 
     static func micros(_ value: Double) -> String { value >= 1000 ? "\(format2(value / 1000)) ms" : "\(format2(value)) µs" }
-}
-
-/// Two decimals without Foundation.
-func format2(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    let fraction = abs(hundredths % 100)
-    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }

@@ -1,3 +1,4 @@
+import JobdRESP
 import JobdSystem
 import Glibc
 
@@ -57,7 +58,7 @@ final class BenchServer {
         let pid = try spawn(args)
         let server = BenchServer(pid: pid, port: port, name: name)
         for _ in 0..<500 {
-            if let client = try? BenchClient(port: port), (try? client.command("PING")) != nil { return server }
+            if let client = try? RESPConnection(port: port), (try? client.call("PING")) == .simple("PONG") { return server }
             usleep(20_000)
         }
         server.stop()
@@ -71,8 +72,8 @@ final class BenchServer {
     }
 
     /// A field of INFO (e.g. `total_jobs_completed`), as an integer.
-    func infoField(_ client: BenchClient, section: String, _ field: String) throws -> Int {
-        let text = String(decoding: try client.command("INFO", section), as: UTF8.self)
+    func infoField(_ client: RESPConnection, section: String, _ field: String) throws -> Int {
+        let text = try client.call("INFO", section).text ?? ""
         for line in text.split(separator: "\r\n") where line.hasPrefix(field + ":") {
             return Int(line.dropFirst(field.count + 1)) ?? 0
         }

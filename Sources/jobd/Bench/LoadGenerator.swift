@@ -7,10 +7,10 @@ import Synchronization
 enum LoadGenerator {
     static func lpush(port: Int, queue: String, total: Int, clients: Int, pipeline: Int, payloadSize: Int) throws -> Double {
         let perClient = (total + clients - 1) / clients
-        let command = BenchClient.encode(["LPUSH", queue, String(repeating: "x", count: payloadSize)])
+        let command = RESPConnection.encode(["LPUSH", queue, String(repeating: "x", count: payloadSize)])
         var batch: [UInt8] = []
         for _ in 0..<pipeline { batch += command }
-        let connections = try (0..<clients).map { _ in try BenchClient(port: port) }
+        let connections = try (0..<clients).map { _ in try RESPConnection(port: port) }
         let failures = Atomic<Int>(0)
         let started = Clock.monotonicNanos()
         let threads = try connections.enumerated().map { index, client in
