@@ -84,6 +84,14 @@ def start_jobd(*flags, port=None):
     return server
 
 
+def start_jobd_with_http(*flags):
+    """start_jobd with the HTTP port on a free port too (server.http_port)."""
+    http_port = free_port()
+    server = start_jobd('--http-port', str(http_port), *flags)
+    server.http_port = http_port
+    return server
+
+
 def start_redis():
     port = free_port()
     proc = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',

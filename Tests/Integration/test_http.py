@@ -13,14 +13,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import JOBD_BIN, free_port, start_jobd
-
-
-def start(*flags):
-    http_port = free_port()
-    server = start_jobd('--http-port', str(http_port), *flags)
-    server.http_port = http_port
-    return server
+from conftest import JOBD_BIN, free_port, start_jobd_with_http as start
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from conftest import start_jobd, free_port
+from conftest import start_jobd, start_jobd_with_http
 
 IDLE = 5000
 
@@ -82,8 +82,8 @@ def test_five_thousand_idle_connections_are_cheap_and_do_not_slow_busy_ones():
 
 
 def test_maxclients_holds_on_both_ports_and_refusals_are_counted():
-    http_port = free_port()
-    server = start_jobd('--maxclients', '20', '--http-port', str(http_port))
+    server = start_jobd_with_http('--maxclients', '20')
+    http_port = server.http_port
     try:
         held = [socket.create_connection(('127.0.0.1', server.port)) for _ in range(20)]
         for s in held[::5]:
@@ -109,8 +109,8 @@ def test_maxclients_holds_on_both_ports_and_refusals_are_counted():
 
 
 def test_idle_and_slow_clients_are_closed_by_timeout():
-    http_port = free_port()
-    server = start_jobd('--timeout', '1', '--http-port', str(http_port))
+    server = start_jobd_with_http('--timeout', '1')
+    http_port = server.http_port
     try:
         idle = socket.create_connection(('127.0.0.1', server.port), timeout=10)
         slow = socket.create_connection(('127.0.0.1', server.port), timeout=10)
