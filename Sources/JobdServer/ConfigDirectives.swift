@@ -90,6 +90,27 @@ enum ConfigDirectives {
                 }
             }, repeatable: true),
         ConfigDirective(
+            name: "cron",
+            summary: "<name> \"<spec>\" <queue> <payload> [JOB.ADD options]: a periodic job, as CRON.ADD (one line each).",
+            mutable: false,
+            get: { $0.cronEntries.map { $0.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
+            set: { config, args throws(ConfigError) in
+                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
+                guard words.count >= 4 else { throw .message("wrong number of arguments: cron <name> \"<spec>\" <queue> <payload> [options]") }
+                do throws(CronSpecError) { _ = try CronSchedule(parsing: words[1]) } catch {
+                    throw .message("invalid cron spec '\(words[1])': \(error.message)")
+                }
+                do throws(JobError) {
+                    _ = try JobRequestParser.parse(queue: Array(words[2].utf8), payload: Array(words[3].utf8),
+                                                   words: words.dropFirst(4).map { Array($0.utf8) }[...],
+                                                   now: 0, allowID: false, allowSchedule: false)
+                } catch {
+                    throw .message(error.text.hasPrefix("ERR ") ? String(error.text.dropFirst(4)) : error.text)
+                }
+                config.cronEntries.removeAll { $0[0] == words[0] }
+                config.cronEntries.append(words)
+            }, repeatable: true),
+        ConfigDirective(
             name: "rename-command",
             summary: "<command> <new-name>: clients must call the command by its new name; \"\" disables it (one line each).",
             mutable: false,

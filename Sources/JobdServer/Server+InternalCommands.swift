@@ -26,4 +26,28 @@ extension Server {
             return .reply((try? ReplyParser().parse(scratch.readableBytes))?.0 ?? .error("ERR unreadable reply"))
         }
     }
+
+    /// Runs a command as jobd's internal client (RESP3, database 0): the
+    /// HTTP API and the config file's cron lines. The reply comes back as JSON
+    /// (an error reply is an object with an "error" field).
+    func command(_ words: ScriptWord...) -> JSONValue { command(words) }
+
+    func command(_ words: [ScriptWord]) -> JSONValue {
+        let client = internalClient
+        client.databaseIndex = 0
+        switch runInternally(words.map(\.bytes), as: client, scratch: internalScratch, version: .resp3) {
+        case let .reply(reply): return JSONValue(reply)
+        case .unknownCommand, .wrongArity: return .object([("error", .string("ERR internal command failed"))])
+        }
+    }
+
+    private var internalClient: Client {
+        if let client = internalClientStorage { return client }
+        let peer = Socket.Peer(host: "jobd-internal", port: 0, isUnix: true, isLoopback: true)
+        let client = Client(id: -1, fd: -1, peer: peer, local: peer, now: keyspace.now, authenticated: true, limits: requestLimits)
+        client.protocolVersion = .resp3
+        client.name = "jobd-internal"
+        internalClientStorage = client
+        return client
+    }
 }

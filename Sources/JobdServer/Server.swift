@@ -29,6 +29,9 @@ public final class Server {
     var listeners: [Listener] = []
     /// Connections to the HTTP port (metrics, API, dashboard).
     var http = HTTPState()
+    /// The client jobd runs commands as for itself (Server+InternalCommands.swift).
+    var internalClientStorage: Client?
+    let internalScratch = ByteBuffer(capacity: 4096)
     var clientsByFD: [Client?] = []
     var clientCount = 0
     var nextClientID: Int64 = 1
@@ -283,6 +286,7 @@ public final class Server {
 
     /// The data set is loaded and every command is served from now on.
     func becameReady() {
+        applyConfigCron()
         startWorkerPools()
         Log.notice("Ready to accept connections")
     }

@@ -52,6 +52,8 @@ public final class ServerConfig {
     public var priorityAging: Int64 = 0
     /// In-process worker pools (`worker` lines).
     public var workers: [WorkerPoolSpec] = []
+    /// cron lines: name, "spec", queue, payload, JOB.ADD options (the words of CRON.ADD).
+    public var cronEntries: [[String]] = []
     /// rename-command: (original, new name; "" disables the command).
     public var renamedCommands: [(original: String, newName: String)] = []
     /// On SIGTERM, how long running in-process jobs may take to finish (ms).
@@ -91,6 +93,7 @@ public final class ServerConfig {
         }
         other.workers = workers
         other.renamedCommands = renamedCommands
+        other.cronEntries = cronEntries
         return other
     }
 }

@@ -139,7 +139,7 @@ extension Server {
     /// A POST: runs the command; an error reply is 409 (404 for an unknown
     /// job); an integer reply goes into `field`.
     private func action(_ words: ScriptWord..., field: String?) -> HTTPResponse {
-        let reply = runAPICommand(words)
+        let reply = command(words)
         if case let .string(message)? = reply["error"] {
             return .error(message.contains("no such job") ? 404 : 409, message)
         }
@@ -192,28 +192,6 @@ extension Server {
     private func existingQueue(_ name: String) -> [UInt8]? {
         let bytes = Array(name.utf8)
         return monitoredQueueNames(keyspace[0]).contains(bytes) ? bytes : nil
-    }
-
-    /// Runs a command as the API's client (RESP3, database 0) and returns its reply as JSON.
-    func command(_ words: ScriptWord...) -> JSONValue { runAPICommand(words) }
-
-    private func runAPICommand(_ words: [ScriptWord]) -> JSONValue {
-        let client = apiClient
-        client.databaseIndex = 0
-        switch runInternally(words.map(\.bytes), as: client, scratch: http.scratch, version: .resp3) {
-        case let .reply(reply): return JSONValue(reply)
-        case .unknownCommand, .wrongArity: return .object([("error", .string("ERR internal command failed"))])
-        }
-    }
-
-    private var apiClient: Client {
-        if let client = http.apiClient { return client }
-        let peer = Socket.Peer(host: "http-api", port: 0, isUnix: true, isLoopback: true)
-        let client = Client(id: -1, fd: -1, peer: peer, local: peer, now: keyspace.now, authenticated: true, limits: requestLimits)
-        client.protocolVersion = .resp3
-        client.name = "http-api"
-        http.apiClient = client
-        return client
     }
 }
 

@@ -10,9 +10,6 @@ struct HTTPState {
     var connections: [Int32: HTTPConnection] = [:]
     var nextID: Int64 = 1
     var parser = HTTPRequestParser()
-    /// The API's internal client (RESP3, database 0) and its reply buffer.
-    var apiClient: Client?
-    let scratch = ByteBuffer(capacity: 4096)
     /// Requests answered, by status class, for INFO.
     var requests = 0
     var rejectedConnections = 0
