@@ -11,7 +11,7 @@ struct ConfigDirective: Sendable {
     /// Takes exactly one argument (CONFIG SET passes the value as one string).
     let get: @Sendable (ServerConfig) -> String
     let set: @Sendable (ServerConfig, [String]) throws(ConfigError) -> Void
-    /// May appear on several lines, each adding one item (`worker`); CONFIG
+    /// May appear on several lines, each adding one item (`worker`, `queue`); CONFIG
     /// REWRITE leaves such lines as they are.
     var repeatable = false
 }
@@ -83,6 +83,18 @@ enum ConfigDirectives {
                 let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
                 do throws(WorkerPoolSpec.ParseError) {
                     config.workers.append(try WorkerPoolSpec.parse(words))
+                } catch {
+                    throw .message(error.message)
+                }
+            }, repeatable: true),
+        ConfigDirective(
+            name: "queue",
+            summary: "<name> [priority p] [rate n/s|n/m|n/h|0] [concurrency n] [paused yes|no]: settings of a queue of database 0, applied after the log is loaded (one line each).",
+            mutable: false, get: { $0.queues.map { $0.configWords.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
+            set: { config, args throws(ConfigError) in
+                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
+                do throws(QueueSpec.ParseError) {
+                    config.queues.append(try QueueSpec.parse(words))
                 } catch {
                     throw .message(error.message)
                 }

@@ -49,6 +49,8 @@ public final class ServerConfig {
     public var priorityAging: Int64 = 0
     /// In-process worker pools (`worker` lines).
     public var workers: [WorkerPoolSpec] = []
+    /// Queue settings (`queue` lines), applied in order once the log is loaded.
+    public var queues: [QueueSpec] = []
     /// On SIGTERM, how long running in-process jobs may take to finish (ms).
     public var shutdownTimeout: Int64 = 10_000
     public var databases = 16
@@ -85,6 +87,7 @@ public final class ServerConfig {
             try? directive.set(other, [directive.get(self)])
         }
         other.workers = workers
+        other.queues = queues
         return other
     }
 }
