@@ -122,6 +122,7 @@ extension JobEngine {
         case "FORGET":
             forget(try record(1))
         case "QUEUE":
+            guard words.count >= 3 else { throw JobError("ERR JOBD QUEUE record too short") }
             let key = QueueKey(database: database, name: words[1])
             switch try text(2).uppercased() {
             case "PAUSE": queueState(key).paused = true

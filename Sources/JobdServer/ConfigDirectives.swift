@@ -74,31 +74,14 @@ enum ConfigDirectives {
         milliseconds("lease-timeout", "Lease length (ms) of a job taken without LEASE or TIMEOUT.", 1...(Int64.max / 4), \.leaseTimeout),
         milliseconds("result-ttl", "How long (ms) results and finished jobs are kept without RESULTTTL.", 0...(Int64.max / 4), \.resultTTL),
         milliseconds("priority-aging", "A waiting job counts one level more urgent per this many ms (0: off).", 0...(Int64.max / 4), \.priorityAging),
-        ConfigDirective(
-            name: "worker",
-            summary: "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
-            mutable: false, get: { $0.workers.map { $0.configWords.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
-            set: { config, args throws(ConfigError) in
-                // One argument: a whole line given as one flag or CONFIG value, with its own quoting.
-                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
-                do throws(WorkerPoolSpec.ParseError) {
-                    config.workers.append(try WorkerPoolSpec.parse(words))
-                } catch {
-                    throw .message(error.message)
-                }
-            }, repeatable: true),
-        ConfigDirective(
-            name: "queue",
-            summary: "<name> [priority p] [rate n/s|n/m|n/h|0] [concurrency n] [paused yes|no]: settings of a queue of database 0, applied after the log is loaded (one line each).",
-            mutable: false, get: { $0.queues.map { $0.configWords.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
-            set: { config, args throws(ConfigError) in
-                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
-                do throws(QueueSpec.ParseError) {
-                    config.queues.append(try QueueSpec.parse(words))
-                } catch {
-                    throw .message(error.message)
-                }
-            }, repeatable: true),
+        lines("worker", "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
+              \.workers, words: \.configWords) { words throws(ConfigError) in
+            do throws(WorkerPoolSpec.ParseError) { return try WorkerPoolSpec.parse(words) } catch { throw .message(error.message) }
+        },
+        lines("queue", "<name> [priority p] [rate n/s|n/m|n/h|0] [concurrency n] [paused yes|no]: settings of a queue of database 0, applied after the log is loaded (one line each).",
+              \.queues, words: \.configWords) { words throws(ConfigError) in
+            do throws(QueueSpec.ParseError) { return try QueueSpec.parse(words) } catch { throw .message(error.message) }
+        },
         milliseconds("shutdown-timeout", "On SIGTERM, how long (ms) running in-process jobs may take to finish.",
                      0...(Int64.max / 4), \.shutdownTimeout),
         integer("maxclients", "Most clients connected at once.", mutable: true, 1...1_000_000, \.maxClients),
@@ -226,6 +209,19 @@ enum ConfigDirectives {
                         set: { config, args throws(ConfigError) in
                             config[keyPath: path] = Int64(try ConfigValues.integer(try single(args), in: Int(range.lowerBound)...Int(range.upperBound)))
                         })
+    }
+
+    /// A repeatable directive: each line adds the item `parse` makes of its words.
+    private static func lines<Item>(_ name: String, _ summary: String, _ path: ReferenceWritableKeyPath<ServerConfig, [Item]> & Sendable,
+                                    words: KeyPath<Item, [String]> & Sendable,
+                                    parse: @escaping @Sendable ([String]) throws(ConfigError) -> Item) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: false,
+                        get: { $0[keyPath: path].map { $0[keyPath: words].map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
+                        set: { config, args throws(ConfigError) in
+                            // One argument: a whole line given as one flag or CONFIG value, with its own quoting.
+                            let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
+                            config[keyPath: path].append(try parse(words))
+                        }, repeatable: true)
     }
 
     private static func integer(_ name: String, _ summary: String, mutable: Bool, _ range: ClosedRange<Int>,

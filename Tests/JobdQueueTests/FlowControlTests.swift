@@ -310,6 +310,8 @@ private final class WorkerSlots {
             #expect(throws: JobError.self) { try copy.engine.replay(["QUEUE", "q", "RATE", "fast"].map(b), database: 0, now: t0) }
             #expect(throws: JobError.self) { try copy.engine.replay(["QUEUE", "q", "CONCURRENCY", "-1"].map(b), database: 0, now: t0) }
             #expect(throws: JobError.self) { try copy.engine.replay(["QUEUE", "q", "CONCURRENCY"].map(b), database: 0, now: t0) }
+            #expect(throws: JobError.self) { try copy.engine.replay(["QUEUE", "q"].map(b), database: 0, now: t0) }
+            #expect(throws: JobError.self) { try copy.engine.replay(["QUEUE"].map(b), database: 0, now: t0) }
 
             // A log rewrite keeps them.
             let snapshot = h.engine.snapshotRecords().map { $0.words.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") }
