@@ -30,8 +30,8 @@ private final class WorkerSlots {
         return n
     }
 
-    func finish(_ slot: WorkerSlot) {
-        slot.outcome = .succeeded
+    func finish(_ slot: WorkerSlot, _ outcome: WorkerSlot.Outcome = .succeeded) {
+        slot.outcome = outcome
         h.engine.workerFinished(slot, holder: -1, retries: 0, now: h.now)
         slot.inUse = false
     }
@@ -279,7 +279,13 @@ private final class WorkerSlots {
         h.now = t0 + 250
         // Several queues go through the general path: the same limits hold.
         #expect(slots.fill(["q", "other"]) == 1)
-        #expect(state.leased == 5 && state.completed == 4)
+        #expect(state.leased == 5 && state.completed == 4 && state.active == 1)
+        // A job handed back unrun (a worker stopping) is requeued: its place is free again.
+        let unrun = try #require(slots.all.first { $0.inUse })
+        let woken = ready()["q", default: 0]
+        slots.finish(unrun, .notRun)
+        #expect(state.active == 0 && ready()["q", default: 0] > woken)
+        #expect(h.engine.list(key)?.1.count == 16)
     }
 
     // MARK: Settings
