@@ -8,9 +8,10 @@ extension JobEngine {
     public func lease(database: Int, from names: [[UInt8]], count: Int, leaseMillis: Int64?, holder: Int64,
                       now: Int64) -> [JobRecord] {
         var leased: [JobRecord] = []
-        while leased.count < count, let (key, level) = mostUrgent(database: database, names, now: now) {
+        while leased.count < count, let (key, level, state) = mostUrgent(database: database, names, now: now) {
             recordWait(key, level: level, now: now)
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: leaseMillis, holder: holder, now: now)
+            if let state, state.isLimited { tookFlowLease(state) }
             log(database, JobLogRecords.lease(record, level: level, now: now))
             leased.append(record)
         }
@@ -28,15 +29,20 @@ extension JobEngine {
         queue.waitTime.record(millis: now - (since ?? now))
     }
 
-    /// The queue and level to take from: the most urgent level across the
-    /// queues, where aging makes a level that has waited count as more urgent.
-    func mostUrgent(database: Int, _ names: [[UInt8]], now: Int64) -> (QueueKey, Int)? {
-        var best: (key: QueueKey, level: Int, urgency: Int64)?
+    /// The queue and level to take from (and the queue's state, if it has
+    /// one): the most urgent level across the queues that may lease now,
+    /// where aging makes a level that has waited count as more urgent.
+    func mostUrgent(database: Int, _ names: [[UInt8]], now: Int64) -> (QueueKey, Int, QueueState?)? {
+        var best: (key: QueueKey, level: Int, urgency: Int64, state: QueueState?)?
         for name in names {
             let key = QueueKey(database: database, name: name)
             let state = queues[key]
             if state?.paused == true { continue }
             guard let (_, list) = list(key) else { continue }
+            if let state, state.isLimited, flowAllowance(state, now: now) == 0 {
+                heldBack(state)
+                continue
+            }
             for level in PriorityLevels.range {
                 let waiting = list.count(at: level)
                 guard waiting > 0 else { continue }
@@ -47,11 +53,11 @@ extension JobEngine {
                         urgency -= max(0, now - arrived) / settings.priorityAging
                     }
                 }
-                if best == nil || urgency < best!.urgency { best = (key, level, urgency) }
+                if best == nil || urgency < best!.urgency { best = (key, level, urgency, state) }
                 if settings.priorityAging == 0 { break }  // without aging the first level found is the most urgent
             }
         }
-        return best.map { ($0.key, $0.level) }
+        return best.map { ($0.key, $0.level, $0.state) }
     }
 
     /// Takes the oldest job of `level` from the queue's list and makes it active.
@@ -214,7 +220,11 @@ extension JobEngine {
     }
 
     func endLease(_ record: JobRecord) {
-        if record.state == .active { queueState(record).active -= 1 }
+        if record.state == .active {
+            let queue = queueState(record)
+            queue.active -= 1
+            leaseEnded(queue)
+        }
         if record.leaseHolder > 0 {
             leasesByHolder[record.leaseHolder]?.remove(record.handle)
             if leasesByHolder[record.leaseHolder]?.isEmpty == true { leasesByHolder[record.leaseHolder] = nil }

@@ -3,11 +3,15 @@ import JobdStore
 /// Deadlines coming due, and the operator's verbs: cancel, retry, purge,
 /// requeue dead letters.
 extension JobEngine {
-    /// Runs everything due at `now`: promotions, lease ends, TTLs, forgetting, cron.
+    /// Runs everything due at `now`: promotions, lease ends, TTLs, forgetting, cron, flow-control wakes.
     public func advance(now: Int64) {
         while let entry = timeline.popDue(now) {
             if entry.kind == .cron {
                 fireCron(entry, now: now)
+                continue
+            }
+            if entry.kind == .flow {
+                flowWakeDue(entry)
                 continue
             }
             guard let record = records[entry.subject] else { continue }
@@ -174,6 +178,7 @@ extension JobEngine {
             forget(record)
         }
         for key in queues.keys where database == nil || key.database == database { queues[key] = nil }
+        flowWakes = flowWakes.filter { queues[$0.value.key] === $0.value }
         recentQueue = nil
         for pool in pools where database == nil || pool.spec.database == database { pool.abandonRunning() }
         for (holder, handles) in leasesByHolder {

@@ -16,7 +16,7 @@ extension JobEngine {
                         timeoutMillis: Int64, now: Int64) -> Int {
         guard names.count == 1 && settings.priorityAging == 0 else {
             var filled = 0
-            while filled < count, let (key, level) = mostUrgent(database: database, names, now: now),
+            while filled < count, let (key, level, _) = mostUrgent(database: database, names, now: now),
                   let (entry, list) = list(key) {
                 lease(slots[filled], key, level: level, queue: queueState(key), list: list, entry: entry, holder: holder,
                       timeoutMillis: timeoutMillis, now: now)
@@ -27,6 +27,12 @@ extension JobEngine {
         let key = QueueKey(database: database, name: names[0])
         let queue = queueState(key)
         guard !queue.paused, let (entry, list) = list(key) else { return 0 }
+        var count = count
+        if queue.isLimited {
+            let allowance = flowAllowance(queue, now: now)
+            if allowance < count && allowance < list.count { heldBack(queue) }
+            count = min(count, allowance)
+        }
         var filled = 0
         while filled < count, let level = list.mostUrgentLevel {
             lease(slots[filled], key, level: level, queue: queue, list: list, entry: entry, holder: holder,
@@ -39,6 +45,7 @@ extension JobEngine {
     /// Leases the oldest job of `level` to the worker slot `slot`.
     private func lease(_ slot: WorkerSlot, _ key: QueueKey, level: Int, queue: QueueState, list: ListValue, entry: KeyEntry,
                        holder: Int64, timeoutMillis: Int64, now: Int64) {
+        if queue.isLimited { tookFlowLease(queue) }
         if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, let waiting = records[tag] {
             queue.waitTime.record(millis: now - waiting.scheduledAt)
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
@@ -84,6 +91,7 @@ extension JobEngine {
             // The common case: no record, nothing to keep.
             let queue = slot.queueState!
             queue.active -= 1
+            leaseEnded(queue)
             queue.completed += 1
             totals.completed += 1
             let handle = slot.handle

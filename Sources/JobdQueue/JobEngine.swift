@@ -38,6 +38,9 @@ public final class JobEngine {
     var leasesByHolder: [Int64: Set<UInt64>] = [:]
     public internal(set) var timeline = Timeline()
     var nextHandle: UInt64 = 1
+    var nextQueueSerial: UInt64 = 0
+    /// Queues waiting for a token, by serial, until their timeline wake comes (JobEngine+Flow.swift).
+    var flowWakes: [UInt64: QueueState] = [:]
     /// The queue state last looked up (cleared whenever queue states are removed).
     var recentQueue: QueueState?
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()
@@ -89,7 +92,8 @@ public final class JobEngine {
             recentQueue = state
             return state
         }
-        let state = QueueState(key: key)
+        nextQueueSerial += 1
+        let state = QueueState(key: key, serial: nextQueueSerial)
         queues[key] = state
         recentQueue = state
         return state

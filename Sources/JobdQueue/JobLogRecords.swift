@@ -14,7 +14,7 @@ import JobdSystem
 ///     JOBD FINISH handle expired|canceled now
 ///     JOBD RETRY handle now
 ///     JOBD FORGET handle
-///     JOBD QUEUE queue PAUSE|RESUME|PRIORITY p
+///     JOBD QUEUE queue PAUSE|RESUME|PRIORITY p|RATE n/s|CONCURRENCY n
 ///     JOBD PURGE queue [DEAD]
 ///     JOBD CRON name spec queue payload created [options]
 ///     JOBD CRONDEL name / JOBD CRONRAN name at
@@ -122,11 +122,17 @@ extension JobEngine {
         case "FORGET":
             forget(try record(1))
         case "QUEUE":
+            guard words.count >= 3 else { throw JobError("ERR JOBD QUEUE record too short") }
             let key = QueueKey(database: database, name: words[1])
             switch try text(2).uppercased() {
             case "PAUSE": queueState(key).paused = true
             case "RESUME": queueState(key).paused = false
             case "PRIORITY": queueState(key).defaultPriority = Int(try int(3))
+            case "RATE": applyRate(queueState(key), try RateLimit.parse(words.count > 3 ? words[3] : []), now: now)
+            case "CONCURRENCY":
+                let limit = try int(3)
+                guard (0...Int64(QueueSpec.maxConcurrency)).contains(limit) else { throw JobError("ERR JOBD QUEUE: bad concurrency") }
+                applyConcurrency(queueState(key), Int(limit))
             default: throw JobError("ERR JOBD QUEUE: unknown setting")
             }
         case "PURGE":

@@ -12,10 +12,7 @@ extension JobEngine {
     public func snapshotRecords() -> [(database: Int, words: [[UInt8]])] {
         var out: [(Int, [[UInt8]])] = []
         for (key, state) in queues.sorted(by: { $0.key.name.lexicographicallyPrecedes($1.key.name) }) {
-            if state.defaultPriority != PriorityLevels.defaultLevel {
-                out.append((key.database, [Array("JOBD".utf8)] + JobLogRecords.queueSetting(key, "PRIORITY", String(state.defaultPriority))))
-            }
-            if state.paused { out.append((key.database, [Array("JOBD".utf8)] + JobLogRecords.queueSetting(key, "PAUSE"))) }
+            for words in settingRecords(state) { out.append((key.database, [Array("JOBD".utf8)] + words)) }
         }
         // Dead letters in their queue's order, everything else by handle.
         var ordered = records.values.filter { $0.state != .dead }.sorted { $0.handle < $1.handle }

@@ -14,6 +14,8 @@ public struct QueueKey: Hashable, Sendable {
 /// counters, dead letters and when its pending jobs arrived.
 public final class QueueState {
     public let key: QueueKey
+    /// Names the queue on the engine's timeline (flow-control wakes).
+    let serial: UInt64
     /// The level of a plain LPUSH/RPUSH (QUEUE.CONFIG q PRIORITY p).
     public internal(set) var defaultPriority = PriorityLevels.defaultLevel
     /// Paused queues lease nothing (plain list pops still work).
@@ -37,8 +39,22 @@ public final class QueueState {
     /// When the oldest pending job of each level arrived, for aging and QUEUE.STATS.
     var arrivals = [ArrivalClock](repeating: ArrivalClock(), count: PriorityLevels.range.count)
     var rates = RateWindow()
+    /// Rate and concurrency limits (FlowControl.swift).
+    var flow = FlowControl()
+    /// A rate or concurrency limit is set: the one check an unlimited queue costs the dispatch path.
+    public internal(set) var isLimited = false
 
-    init(key: QueueKey) { self.key = key }
+    init(key: QueueKey, serial: UInt64) {
+        self.key = key
+        self.serial = serial
+    }
+
+    /// QUEUE.CONFIG q RATE (nil: none).
+    public var rateLimit: RateLimit? { flow.bucket?.limit }
+    /// QUEUE.CONFIG q CONCURRENCY (0: none).
+    public var concurrencyLimit: Int { flow.concurrency }
+    /// Times a lease was held back by the rate or concurrency limit.
+    public var throttled: Int { flow.throttled }
 
     public var enqueueRate: Double { rates.rate(\.enqueued) }
     public var completeRate: Double { rates.rate(\.completed) }

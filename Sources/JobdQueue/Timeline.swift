@@ -1,17 +1,18 @@
 import JobdSystem
 
 /// Every job deadline in one min-heap: delayed jobs and retries coming
-/// due, lease ends, TTLs, forgetting finished jobs, cron firings. Entries
+/// due, lease ends, TTLs, forgetting finished jobs, cron firings, queues
+/// waiting for a rate-limit token. Entries
 /// are never removed early: when one comes due the engine checks that the
 /// job still has that deadline (a cheap lazy delete), so rescheduling is
 /// just another push.
 public struct Timeline: Sendable {
-    public enum Kind: UInt8, Sendable { case due, leaseEnd, ttl, forget, cron }
+    public enum Kind: UInt8, Sendable { case due, leaseEnd, ttl, forget, cron, flow }
 
     public struct Entry: Sendable, Equatable {
         public let at: Int64
         public let kind: Kind
-        /// A job handle, or a cron entry number.
+        /// A job handle, a cron entry number, or a queue's serial (flow).
         public let subject: UInt64
     }
 

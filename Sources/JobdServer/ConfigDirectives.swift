@@ -11,7 +11,7 @@ struct ConfigDirective: Sendable {
     /// Takes exactly one argument (CONFIG SET passes the value as one string).
     let get: @Sendable (ServerConfig) -> String
     let set: @Sendable (ServerConfig, [String]) throws(ConfigError) -> Void
-    /// May appear on several lines, each adding one item (`worker`); CONFIG
+    /// May appear on several lines, each adding one item (`worker`, `queue`); CONFIG
     /// REWRITE leaves such lines as they are.
     var repeatable = false
 }
@@ -76,19 +76,14 @@ enum ConfigDirectives {
         milliseconds("lease-timeout", "Lease length (ms) of a job taken without LEASE or TIMEOUT.", 1...(Int64.max / 4), \.leaseTimeout),
         milliseconds("result-ttl", "How long (ms) results and finished jobs are kept without RESULTTTL.", 0...(Int64.max / 4), \.resultTTL),
         milliseconds("priority-aging", "A waiting job counts one level more urgent per this many ms (0: off).", 0...(Int64.max / 4), \.priorityAging),
-        ConfigDirective(
-            name: "worker",
-            summary: "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
-            mutable: false, get: { $0.workers.map { $0.configWords.map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
-            set: { config, args throws(ConfigError) in
-                // One argument: a whole line given as one flag or CONFIG value, with its own quoting.
-                let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
-                do throws(WorkerPoolSpec.ParseError) {
-                    config.workers.append(try WorkerPoolSpec.parse(words))
-                } catch {
-                    throw .message(error.message)
-                }
-            }, repeatable: true),
+        lines("worker", "<queue>[,<queue>...] <handler> [args...] [concurrency N] [timeout ms] [retries n]: a pool of in-process workers (one line each).",
+              \.workers, words: \.configWords) { words throws(ConfigError) in
+            do throws(WorkerPoolSpec.ParseError) { return try WorkerPoolSpec.parse(words) } catch { throw .message(error.message) }
+        },
+        lines("queue", "<name> [priority p] [rate n/s|n/m|n/h|0] [concurrency n] [paused yes|no]: settings of a queue of database 0, applied after the log is loaded (one line each).",
+              \.queues, words: \.configWords) { words throws(ConfigError) in
+            do throws(QueueSpec.ParseError) { return try QueueSpec.parse(words) } catch { throw .message(error.message) }
+        },
         ConfigDirective(
             name: "cron",
             summary: "<name> \"<spec>\" <queue> <payload> [JOB.ADD options]: a periodic job, as CRON.ADD (one line each).",
@@ -263,6 +258,19 @@ enum ConfigDirectives {
                         set: { config, args throws(ConfigError) in
                             config[keyPath: path] = Int64(try ConfigValues.integer(try single(args), in: Int(range.lowerBound)...Int(range.upperBound)))
                         })
+    }
+
+    /// A repeatable directive: each line adds the item `parse` makes of its words.
+    private static func lines<Item>(_ name: String, _ summary: String, _ path: ReferenceWritableKeyPath<ServerConfig, [Item]> & Sendable,
+                                    words: KeyPath<Item, [String]> & Sendable,
+                                    parse: @escaping @Sendable ([String]) throws(ConfigError) -> Item) -> ConfigDirective {
+        ConfigDirective(name: name, summary: summary, mutable: false,
+                        get: { $0[keyPath: path].map { $0[keyPath: words].map(ConfigLoader.quote).joined(separator: " ") }.joined(separator: "; ") },
+                        set: { config, args throws(ConfigError) in
+                            // One argument: a whole line given as one flag or CONFIG value, with its own quoting.
+                            let words = args.count == 1 ? (ConfigLoader.splitArguments(args[0]) ?? []) : args
+                            config[keyPath: path].append(try parse(words))
+                        }, repeatable: true)
     }
 
     private static func integer(_ name: String, _ summary: String, mutable: Bool, _ range: ClosedRange<Int>,

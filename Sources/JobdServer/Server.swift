@@ -287,6 +287,7 @@ public final class Server {
     /// The data set is loaded and every command is served from now on.
     func becameReady() {
         applyConfigCron()
+        applyQueueSettings()
         startWorkerPools()
         Log.notice("Ready to accept connections")
     }

@@ -56,6 +56,8 @@ public final class ServerConfig {
     public var cronEntries: [[String]] = []
     /// rename-command: (original, new name; "" disables the command).
     public var renamedCommands: [(original: String, newName: String)] = []
+    /// Queue settings (`queue` lines), applied in order once the log is loaded.
+    public var queues: [QueueSpec] = []
     /// On SIGTERM, how long running in-process jobs may take to finish (ms).
     public var shutdownTimeout: Int64 = 10_000
     public var databases = 16
@@ -94,6 +96,7 @@ public final class ServerConfig {
         other.workers = workers
         other.renamedCommands = renamedCommands
         other.cronEntries = cronEntries
+        other.queues = queues
         return other
     }
 }

@@ -11,66 +11,7 @@ import JobdStore
 private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 private func str(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
 
-private let t0: Int64 = 1_000_000
-
-/// An engine on a fake clock, with every log record it writes.
-private final class Harness {
-    let engine = JobEngine(keyspace: Keyspace(databaseCount: 1, now: 0))
-    var now = t0
-    /// (database, words including the leading "JOBD", clock at the time).
-    var log: [(database: Int, words: [[UInt8]], now: Int64)] = []
-
-    init(recording: Bool = false) {
-        if recording { engine.onRecord = { [unowned self] database, record in
-            let entry: (database: Int, words: [[UInt8]], now: Int64) = (database, decodeRecord(record), self.now)
-            self.log.append(entry)
-        } }
-    }
-
-    @discardableResult
-    func add(_ queue: String, _ payload: String, _ options: String...) throws -> JobRecord {
-        try addReturningExisted(queue, payload, options).record
-    }
-
-    func addReturningExisted(_ queue: String, _ payload: String, _ options: [String]) throws -> (record: JobRecord, existed: Bool) {
-        let request = try JobRequestParser.parse(queue: b(queue), payload: b(payload), words: options.map(b)[...], now: now)
-        return try engine.add(request, database: 0, now: now)
-    }
-
-    func lease(_ queues: String..., count: Int = 1, holder: Int64 = 1, millis: Int64? = nil) -> [JobRecord] {
-        engine.lease(database: 0, from: queues.map(b), count: count, leaseMillis: millis, holder: holder, now: now)
-    }
-
-    func leaseOne(_ queue: String, holder: Int64 = 1, millis: Int64? = nil) -> JobRecord? {
-        lease(queue, holder: holder, millis: millis).first
-    }
-
-    func ack(_ r: JobRecord, _ result: String = "ok", holder: Int64 = 1) throws {
-        try engine.ack(r.id, result: b(result), holder: holder, now: now)
-    }
-
-    func fail(_ r: JobRecord, _ error: String = "boom", retryIn: Int64? = nil, dead: Bool = false, holder: Int64 = 1) throws {
-        try engine.fail(r.id, error: b(error), retryIn: retryIn, dead: dead, holder: holder, now: now)
-    }
-
-    func advance(to time: Int64) {
-        now = time
-        engine.advance(now: time)
-    }
-
-    /// The queue's list, head to tail: (payload, tag, level).
-    func list(_ queue: String) -> [(payload: String, tag: UInt64, level: Int)] {
-        guard let (_, list) = engine.list(QueueKey(database: 0, name: b(queue))) else { return [] }
-        var out: [(String, UInt64, Int)] = []
-        list.forEachJob { data, tag, level in out.append((String(decoding: data, as: UTF8.self), tag, level)) }
-        return out
-    }
-
-    /// Payloads in the order they would be leased (tail first, most urgent level first).
-    func line(_ queue: String) -> [String] { list(queue).reversed().map(\.payload) }
-
-    func state(_ queue: String) -> QueueState? { engine.queue(QueueKey(database: 0, name: b(queue))) }
-}
+private let t0 = Harness.epoch
 
 /// Checks that a throwing call fails with a JobError whose text starts with `prefix`.
 private func expectJobError(_ prefix: String, _ context: String = "",
@@ -742,6 +683,14 @@ private func expectJobError(_ prefix: String, _ context: String = "",
         h.engine.useRandom(SplitMix(state: 3))
         let q2 = QueueKey(database: 0, name: b("q2"))
         h.engine.setDefaultPriority(q2, 7)
+        // Flow-control settings: generous on q2 (they change nothing below), and on queues without jobs.
+        h.engine.setRate(q2, RateLimit(amount: 1000, periodMillis: 1000), now: h.now)
+        h.engine.setConcurrency(q2, 50)
+        let q3 = QueueKey(database: 0, name: b("q3")), q4 = QueueKey(database: 0, name: b("q4"))
+        h.engine.setRate(q3, RateLimit(amount: 30, periodMillis: 60_000), now: h.now)
+        h.engine.setConcurrency(q3, 4)
+        h.engine.setRate(q4, RateLimit(amount: 5, periodMillis: 3_600_000), now: h.now)
+        h.engine.setRate(q4, nil, now: h.now)
         let a = try h.add("q1", "a")
         let bb = try h.add("q1", "b", "PRIORITY", "2")
         _ = try h.add("q1", "c", "DELAY", "1000", "RETRIES", "2")
@@ -809,7 +758,8 @@ private func expectJobError(_ prefix: String, _ context: String = "",
         for (key, q) in x.queues {
             guard let p = y.queues[key] else {
                 // A queue the copy never needed is fine only when there is nothing to say about it.
-                #expect(q.defaultPriority == PriorityLevels.defaultLevel && !q.paused && q.active == 0 && q.delayed == 0 && q.dead.isEmpty, "queue \(str(key.name)!) missing \(context)")
+                #expect(q.defaultPriority == PriorityLevels.defaultLevel && !q.paused && q.active == 0 && q.delayed == 0 && q.dead.isEmpty
+                        && !q.isLimited, "queue \(str(key.name)!) missing \(context)")
                 continue
             }
             let name = "queue \(str(key.name)!) \(context)"
@@ -818,6 +768,9 @@ private func expectJobError(_ prefix: String, _ context: String = "",
             #expect(q.dead == p.dead, "dead of \(name)")
             #expect(q.paused == p.paused, "paused of \(name)")
             #expect(q.defaultPriority == p.defaultPriority, "defaultPriority of \(name)")
+            #expect(q.rateLimit == p.rateLimit, "rate limit of \(name)")
+            #expect(q.concurrencyLimit == p.concurrencyLimit, "concurrency limit of \(name)")
+            #expect(q.isLimited == p.isLimited, "isLimited of \(name)")
         }
     }
 

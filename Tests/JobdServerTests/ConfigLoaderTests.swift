@@ -138,6 +138,26 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         #expect(error.description.contains(">>> '\(line)'"))
     }
 
+    @Test func queueLinesAddUpInOrderAndABadOneNamesItsLine() throws {
+        let config = try load("""
+        queue emails rate 100/s concurrency 5
+        queue "my reports" priority 7 rate 30/m paused yes
+        queue emails rate off
+        """)
+        #expect(config.queues.map(\.configWords) == [
+            ["emails", "rate", "100/s", "concurrency", "5"],
+            ["my reports", "priority", "7", "rate", "30/m", "paused", "yes"],
+            ["emails", "rate", "0"],
+        ])
+        let error = try #require(loadError("port 7000\nqueue q rate fast\n"))
+        #expect(error.line == 2 && error.reason.hasPrefix("queue: invalid rate 'fast'"))
+        #expect(loadError("queue q concurrency -2")?.reason.hasPrefix("queue: concurrency must") == true)
+        #expect(loadError("queue")?.reason.hasPrefix("queue: expected") == true)
+        // One flag with the whole line, as for worker.
+        let flagged = try load(ConfigLoader.flagsToText(["--queue", "q rate 20/s"]))
+        #expect(flagged.queues.map(\.configWords) == [["q", "rate", "20/s"]])
+    }
+
     @Test func aFailedLoadStopsAtTheBadLine() {
         let config = ServerConfig()
         #expect(throws: ConfigLoader.LoadError.self) {
@@ -219,7 +239,7 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         "busy-reply-threshold": "1234", "worker": "q1,q2 exec /bin/cat -u concurrency 3 timeout 500 retries 2",
         "http-port": "7421", "http-bind": "0.0.0.0 ::1", "rename-command": "FLUSHALL \"\"",
         "cron": "nightly \"0 3 * * *\" reports x RETRIES 3",
-        "shutdown-timeout": "2000",
+        "shutdown-timeout": "2000", "queue": "\"my q\" rate 100/s concurrency 5 priority 2 paused yes",
     ]
 
     @Test func everyDirectiveHasANonDefaultValueInThisTest() {

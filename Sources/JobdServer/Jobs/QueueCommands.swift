@@ -25,7 +25,7 @@ enum QueueCommands {
         for name in sorted { call.reply.bulk(name) }
     }
 
-    /// QUEUE.STATS queue: a map of counts, rates and the oldest pending job's age.
+    /// QUEUE.STATS queue: a map of counts, rates, the oldest pending job's age, pools and flow-control limits.
     static func stats(_ call: Call) {
         guard isQueueKey(call) else { return }
         let key = key(call)
@@ -33,7 +33,7 @@ enum QueueCommands {
         let state = jobs.queue(key)
         let list = jobs.list(key)?.1
         let reply = call.reply
-        reply.mapHeader(17)
+        reply.mapHeader(20)
         func field(_ name: StaticString, _ value: Int) { reply.bulk(name); reply.integer(value) }
         field("pending", list?.count ?? 0)
         reply.bulk("pending_by_priority")
@@ -63,6 +63,11 @@ enum QueueCommands {
         reply.bulk("workers")
         reply.arrayHeader(pools.count)
         for pool in pools { WorkerCommands.replyPool(reply, call.server.workerPoolFields(pool)) }
+        // Flow control, appended so that readers of the older fields are not disturbed.
+        reply.bulk("rate_limit")
+        reply.bulk(state?.rateLimit?.text ?? "")
+        field("concurrency_limit", state?.concurrencyLimit ?? 0)
+        field("throttled", state?.throttled ?? 0)
     }
 
     /// QUEUE.PAUSE queue / QUEUE.RESUME queue
@@ -72,17 +77,58 @@ enum QueueCommands {
         call.reply.ok()
     }
 
-    /// QUEUE.CONFIG queue PRIORITY p
+    /// QUEUE.CONFIG queue [PRIORITY p] [RATE n/s|n/m|n/h|0] [CONCURRENCY n]: sets
+    /// what is named (all or nothing: one bad value changes nothing); with
+    /// no options replies the queue's settings.
     static func config(_ call: Call) {
         guard isQueueKey(call) else { return }
-        guard call.count == 4, ASCII.equalsIgnoringCase(call.args[2], "PRIORITY") else {
-            return call.reply.error("ERR QUEUE.CONFIG takes: queue PRIORITY level")
+        let key = key(call)
+        let jobs = call.server.jobs
+        if call.count == 2 { return replySettings(call.reply, jobs.queue(key)) }
+        var priority: Int?
+        var rate: RateLimit??
+        var concurrency: Int?
+        var i = 2
+        while i < call.count {
+            let option = String(decoding: call.args[i].prefix(16), as: UTF8.self).uppercased()
+            guard ["PRIORITY", "RATE", "CONCURRENCY"].contains(option) else {
+                return call.reply.error("ERR unknown option '\(Server.shown(call.args[i], limit: 64))'; expected PRIORITY, RATE or CONCURRENCY")
+            }
+            guard i + 1 < call.count else { return call.reply.error("ERR \(option) needs a value") }
+            let value = call.args[i + 1]
+            switch option {
+            case "PRIORITY":
+                guard let level = Numbers.parseInt64(value), (0...10).contains(level) else {
+                    return call.reply.error("ERR PRIORITY must be an integer from 0 (most urgent) to 10")
+                }
+                priority = Int(level)
+            case "RATE":
+                do throws(JobError) { rate = .some(try RateLimit.parse(Array(value))) } catch { return call.reply.error(error.text) }
+            default:
+                guard let n = Numbers.parseInt64(value), (0...Int64(QueueSpec.maxConcurrency)).contains(n) else {
+                    return call.reply.error("ERR CONCURRENCY must be an integer from 0 (no limit) to \(QueueSpec.maxConcurrency)")
+                }
+                concurrency = Int(n)
+            }
+            i += 2
         }
-        guard let level = Numbers.parseInt64(call.args[3]), (0...10).contains(level) else {
-            return call.reply.error("ERR PRIORITY must be an integer from 0 (most urgent) to 10")
-        }
-        call.server.jobs.setDefaultPriority(key(call), Int(level))
+        if let priority { jobs.setDefaultPriority(key, priority) }
+        if let rate { jobs.setRate(key, rate, now: call.now) }
+        if let concurrency { jobs.setConcurrency(key, concurrency) }
         call.reply.ok()
+    }
+
+    /// QUEUE.CONFIG queue: priority, rate ("" for none), concurrency (0 for none), paused.
+    static func replySettings(_ reply: ReplyWriter, _ state: QueueState?) {
+        reply.mapHeader(4)
+        reply.bulk("priority")
+        reply.integer(state?.defaultPriority ?? PriorityLevels.defaultLevel)
+        reply.bulk("rate")
+        reply.bulk(state?.rateLimit?.text ?? "")
+        reply.bulk("concurrency")
+        reply.integer(state?.concurrencyLimit ?? 0)
+        reply.bulk("paused")
+        reply.integer(state?.paused == true ? 1 : 0)
     }
 
     /// QUEUE.PURGE queue [DEAD]: replies how many jobs were dropped.

@@ -18,6 +18,11 @@ extension Server {
         jobs.onFinished = { [unowned self] record in self.answerResultWaiters(record) }
     }
 
+    /// The config's `queue` lines, after the log: the file wins for the settings it names.
+    func applyQueueSettings() {
+        for spec in config.queues { jobs.apply(spec, database: 0, now: keyspace.now) }
+    }
+
     /// Every loop turn: jobs that plain list commands took, then due deadlines.
     func advanceJobs() {
         jobs.dropTakenJobs()
