@@ -18,6 +18,7 @@ extension Server {
         if memoryWasOver { _ = makeRoomForWrite() }  // keep evicting between writes
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
         jobs.sampleRates(now: now)
+        notifyStatusIfDue()
     }
 
     private var hasClientsOverSoftLimit: Bool {
@@ -37,9 +38,11 @@ extension Server {
         }
     }
 
-    /// Applies settings changed by CONFIG SET.
+    /// Applies settings changed by CONFIG SET or a reload.
     func configChanged() {
         Log.level = config.logLevel
+        aof?.policy = config.appendFsync
+        connectJobEngine()
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
         pubsubOutputLimit = config.outputLimits[.pubsub]!
