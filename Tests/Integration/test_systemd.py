@@ -15,24 +15,10 @@ import time
 import pytest
 import redis
 
-from conftest import JOBD_BIN, free_port, wait_for_port
+from conftest import JOBD_BIN, free_port, pairs, wait_for_port, wait_until
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 UNIT = os.path.join(ROOT, 'systemd', 'jobd.service')
-
-
-def wait_until(predicate, timeout=15, what='condition'):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError('timed out waiting for ' + what)
-
-
-def pairs(reply):
-    return dict(zip(reply[::2], reply[1::2]))
 
 
 class NotifySocket:
@@ -114,6 +100,13 @@ class Jobd:
             wait_for_port(self.port, self.proc, 'jobd')
         self.r = redis.Redis(port=self.port, socket_timeout=20)
         return self.r
+
+    def start_ready(self, config='', *flags, env=None):
+        """Writes the config file, starts, and waits for READY=1."""
+        self.write_config(config)
+        r = self.start(*flags, env=env)
+        self.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+        return r
 
     def signal(self, sig):
         self.proc.send_signal(sig)
@@ -274,8 +267,7 @@ def test_ready_comes_after_the_log_is_loaded_and_the_port_accepts_then_status_th
 
 def test_the_shutdown_command_sends_stopping_too(jobd):
     j = jobd()
-    r = j.start()
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    r = j.start_ready()
     try:
         r.execute_command('SHUTDOWN')
     except redis.ConnectionError:
@@ -298,8 +290,7 @@ def test_exec_handlers_do_not_inherit_the_notify_socket_or_watchdog(jobd):
 
 def test_watchdog_pings_at_half_the_timeout(jobd):
     j = jobd()
-    j.start(env={'WATCHDOG_USEC': '200000'})
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    j.start_ready(env={'WATCHDOG_USEC': '200000'})
     pings = [m for m in j.notify.collect(1.5) if m.get('WATCHDOG') == '1']
     # Every 100 ms: about 15; a loaded 2-core machine may delay some.
     assert len(pings) >= 4, pings
@@ -308,8 +299,7 @@ def test_watchdog_pings_at_half_the_timeout(jobd):
 
 def test_watchdog_for_another_process_is_ignored_and_our_pid_is_honoured(jobd):
     j = jobd()
-    j.start(env={'WATCHDOG_USEC': '200000', 'WATCHDOG_PID': '1'})
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    j.start_ready(env={'WATCHDOG_USEC': '200000', 'WATCHDOG_PID': '1'})
     assert [m for m in j.notify.collect(1.0) if 'WATCHDOG' in m] == []
     assert j.stop() == 0
     # WATCHDOG_PID set to jobd's own pid: exec keeps the shell's pid.
@@ -337,9 +327,8 @@ def reload(j):
 
 def test_sighup_applies_runtime_directives_and_worker_pools_and_keeps_command_line_overrides(jobd):
     j = jobd()
-    j.write_config('maxmemory 0\nloglevel notice\nslowlog-max-len 99\nworker a noop\nworker c echo concurrency 1\n')
-    r = j.start('--slowlog-max-len', '7')
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    r = j.start_ready('maxmemory 0\nloglevel notice\nslowlog-max-len 99\nworker a noop\nworker c echo concurrency 1\n',
+                      '--slowlog-max-len', '7')
     assert pool_names(r) == ['a', 'c']
     assert config_get(r, 'slowlog-max-len') == '7'
 
@@ -369,9 +358,7 @@ def test_sighup_applies_runtime_directives_and_worker_pools_and_keeps_command_li
 
 def test_a_pool_dropped_by_a_reload_finishes_its_running_job_and_leaves_the_rest_queued(jobd):
     j = jobd()
-    j.write_config('worker slow sleep\n')
-    r = j.start()
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    r = j.start_ready('worker slow sleep\n')
     r.lpush('slow', '1500', '1500', '1500')
     wait_until(lambda: pairs(r.execute_command('WORKER.LIST')[0])[b'running'] == 1, what='a running job')
     j.write_config('')
@@ -385,9 +372,7 @@ def test_a_pool_dropped_by_a_reload_finishes_its_running_job_and_leaves_the_rest
 
 def test_a_broken_config_on_sighup_keeps_the_running_settings(jobd):
     j = jobd()
-    j.write_config('maxmemory 10mb\nworker a noop\n')
-    r = j.start()
-    j.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1')
+    r = j.start_ready('maxmemory 10mb\nworker a noop\n')
     j.write_config('maxmemory 20mb\nworker b noop\nmaxmemory lots\n')
     _, ready = reload(j)
     assert ready['STATUS'].startswith('reload failed'), ready
@@ -406,9 +391,9 @@ def test_a_broken_config_on_sighup_keeps_the_running_settings(jobd):
 
 # --- (5) journald priority prefixes --------------------------------------------------
 
-def run_with_stderr(jobd, env_for):
+def run_with_stderr(jobd, env_for, *flags):
     """Runs jobd with stderr on a file; env_for(stat of that file) gives extra
-    environment. Returns the lines it wrote up to its exit."""
+    environment. Returns the server and the lines it wrote up to its exit."""
     j = jobd()
     path = os.path.join(j.dir, 'stderr.log')
     with open(path, 'w') as stderr:
@@ -416,7 +401,7 @@ def run_with_stderr(jobd, env_for):
         environment = {k: v for k, v in os.environ.items() if k not in ('JOURNAL_STREAM', 'NOTIFY_SOCKET')}
         environment.update(env_for(info))
         args = [JOBD_BIN, 'serve', '--port', str(j.port), '--bind', '127.0.0.1', '--dir', os.path.join(j.dir, 'data'),
-                '--loglevel', 'verbose']
+                '--loglevel', 'verbose'] + list(flags)
         j.proc = subprocess.Popen(args, stdout=stderr, stderr=stderr, env=environment)
         wait_for_port(j.port, j.proc, 'jobd')
     redis.Redis(port=j.port).ping()
@@ -444,18 +429,9 @@ def test_no_prefixes_when_stderr_is_not_the_journal(jobd, stream):
     assert all(re.match(r'\d+:M \d\d \w{3} \d{4} [\d:.]+ [.\-*#] ', line) for line in lines), lines
 
 
-def test_a_logfile_never_gets_prefixes(jobd):
-    j = jobd()
-    logfile = os.path.join(j.dir, 'file.log')
-    with open(os.path.join(j.dir, 'stderr.log'), 'w') as stderr:
-        info = os.fstat(stderr.fileno())
-        environment = dict(os.environ, JOURNAL_STREAM='%d:%d' % (info.st_dev, info.st_ino))
-        environment.pop('NOTIFY_SOCKET', None)
-        j.proc = subprocess.Popen([JOBD_BIN, 'serve', '--port', str(j.port), '--bind', '127.0.0.1',
-                                   '--dir', os.path.join(j.dir, 'data'), '--logfile', logfile],
-                                  stdout=stderr, stderr=stderr, env=environment)
-        wait_for_port(j.port, j.proc, 'jobd')
-    assert j.stop() == 0
+def test_a_logfile_never_gets_prefixes(jobd, tmp_path):
+    logfile = str(tmp_path / 'file.log')
+    run_with_stderr(jobd, lambda st: {'JOURNAL_STREAM': '%d:%d' % (st.st_dev, st.st_ino)}, '--logfile', logfile)
     lines = open(logfile).read().splitlines()
     assert any('Ready to accept connections' in line for line in lines)
     assert all(re.match(r'\d+:M \d\d \w{3} ', line) for line in lines), lines
