@@ -1,3 +1,4 @@
+import CJobdSystem
 import Glibc
 
 /// systemd's notify protocol (sd_notify(3)) without libsystemd: each
