@@ -135,10 +135,18 @@ extension JobEngine {
 
     /// Starts a pool of in-process workers; `wake` is how they wake the engine thread.
     public func startPool(_ spec: WorkerPoolSpec, wake: EngineWake) throws -> WorkerPool {
-        let pool = WorkerPool(spec: spec, holderID: -Int64(pools.count + 1), wake: wake)
+        let pool = WorkerPool(spec: spec, holderID: -Int64(poolsStarted + 1), wake: wake)
         try pool.scale(to: spec.concurrency)
+        poolsStarted += 1
         pools.append(pool)
         return pool
+    }
+
+    /// Removes a drained pool once nothing of it runs (a reload dropped its `worker` line).
+    public func removePool(_ pool: WorkerPool) {
+        precondition(pool.draining && pool.isIdle, "only a drained, idle pool can be removed")
+        pool.stopAll()
+        pools.removeAll { $0 === pool }
     }
 
     /// A running job handed back unfinished (shutdown, scale down, cancel of a pool): pending again, first in line.

@@ -55,6 +55,9 @@ public final class JobEngine {
     public var onFinished: ((JobRecord) -> Void)?
     /// In-process worker pools (WorkerPool.swift), in config order.
     public internal(set) var pools: [WorkerPool] = []
+    /// Pools started so far: each pool's lease holder id is unique for the
+    /// process's life, also after pools are removed (a reload).
+    var poolsStarted = 0
     /// Cron entries (CronTable.swift).
     public internal(set) var cron = CronTable()
 

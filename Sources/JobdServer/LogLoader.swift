@@ -181,6 +181,7 @@ extension Server {
         aof.removeStrayFiles()
         loader = LogLoader(server: self, log: aof)
         loading = true
+        notifyLoading(0)
     }
 
     /// One slice of loading; on completion the server starts logging, on
@@ -188,7 +189,7 @@ extension Server {
     func advanceLoading() {
         guard let loader, let aof else { return }
         do {
-            guard try loader.step(budgetNanos: 20_000_000) else { return }
+            guard try loader.step(budgetNanos: 20_000_000) else { return notifyLoading(loader.fraction) }
             self.loader = nil
             loading = false
             if loader.commands > 0 {

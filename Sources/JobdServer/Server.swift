@@ -96,8 +96,18 @@ public final class Server {
     var evictionsSinceSampling = 0
     /// Outputs smaller than this cannot be over any limit (skips the check).
     var outputLimitCheckFloor: Int
-    /// The config file the server was started with, for INFO.
+    /// The config file the server was started with (INFO, CONFIG REWRITE, SIGHUP reload).
     public var configFile = ""
+    /// Directives given on the command line, as config text: a reload applies
+    /// them over the file again, so they keep winning as they did at start.
+    public var commandLineConfig = ""
+    /// systemd's notify socket (Server+Systemd.swift); sends nothing outside systemd.
+    var notifier = SystemdNotifier()
+    /// Monotonic ns: next STATUS= summary, next watchdog ping (Int64.max: no watchdog).
+    var nextStatusAt: Int64 = 0
+    var nextWatchdogAt = Int64.max
+    /// A SIGHUP arrived while the log was loading: reload once ready.
+    var reloadWhenReady = false
 
     struct Listener {
         let fd: Int32
@@ -243,7 +253,9 @@ public final class Server {
     private func afterEvents() {
         keyspace.now = Clock.wallMillis()
         expireBlockTimeouts()
-        if Clock.monotonicNanos() >= nextCronAt { cron() }
+        let nowNanos = Clock.monotonicNanos()
+        if nowNanos >= nextCronAt { cron() }
+        if nowNanos >= nextWatchdogAt { pingWatchdog(now: nowNanos) }
         advanceJobs()
         serveWorkerPools()
         processUnblockedClients()
@@ -261,7 +273,7 @@ public final class Server {
         // While writes wait for a stalled fsync, look again soon.
         if logWritePostponedSince != 0 || (aof?.state.fsyncStartedMillis.load(ordering: .relaxed) ?? 0) != 0 { return 50 }
         let nowNanos = Clock.monotonicNanos()
-        var timeout = max(0, (nextCronAt - nowNanos) / 1_000_000 + 1)
+        var timeout = max(0, (min(nextCronAt, nextWatchdogAt) - nowNanos) / 1_000_000 + 1)
         if let deadline = timeouts.nextDeadline {
             timeout = min(timeout, max(0, deadline - Clock.wallMillis()))
         }
@@ -279,7 +291,7 @@ public final class Server {
                 Log.warning("Received \(signal == .terminate ? "SIGTERM" : "SIGINT") scheduling shutdown...")
                 requestShutdown()
             case .hangup:
-                Log.notice("Received SIGHUP; configuration reload is not supported yet, ignoring")
+                reloadConfiguration()
             }
         }
     }
@@ -290,12 +302,18 @@ public final class Server {
         applyQueueSettings()
         startWorkerPools()
         Log.notice("Ready to accept connections")
+        notifyReady()
+        if reloadWhenReady {
+            reloadWhenReady = false
+            reloadConfiguration()
+        }
     }
 
     /// Stops accepting and ends the loop after this turn's replies are written.
     func requestShutdown() {
         guard !shutdownRequested else { return }
         shutdownRequested = true
+        notifier.stopping(status: startupFailure.map { "failed: \($0)" } ?? "shutting down")
         for listener in listeners {
             epoll.remove(listener.fd)
             FileDescriptor.close(listener.fd)

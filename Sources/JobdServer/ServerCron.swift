@@ -19,6 +19,7 @@ extension Server {
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
         if cronCount % max(1, config.hz) == 0 { expireHTTPConnections() }
         jobs.sampleRates(now: now)
+        notifyStatusIfDue()
     }
 
     private var hasClientsOverSoftLimit: Bool {
@@ -38,9 +39,11 @@ extension Server {
         }
     }
 
-    /// Applies settings changed by CONFIG SET.
+    /// Applies settings changed by CONFIG SET or a reload.
     func configChanged() {
         Log.level = config.logLevel
+        aof?.policy = config.appendFsync
+        connectJobEngine()
         requestLimits.maxBulkLength = config.protoMaxBulkLen
         normalOutputLimit = config.outputLimits[.normal]!
         pubsubOutputLimit = config.outputLimits[.pubsub]!

@@ -5,8 +5,12 @@ import Glibc
 /// listeners, the log loaded, the loop until SIGTERM or SHUTDOWN. Used by
 /// the `jobd` command and by programs that embed jobd (JobdKit).
 public enum ServerLauncher {
-    /// Returns the process exit status.
-    public static func run(config: ServerConfig, configFile: String = "", version: String) -> Int32 {
+    /// Returns the process exit status. `commandLineConfig`: the directives
+    /// given as flags, as config text (a reload applies them over the file again).
+    public static func run(config: ServerConfig, configFile: String = "", commandLineConfig: String = "",
+                           version: String) -> Int32 {
+        // First, while this is the only thread: it takes the variables out of the environment.
+        let notifier = SystemdNotifier.fromEnvironment()
         Log.level = config.logLevel
         do {
             try Log.setFile(config.logFile)
@@ -28,6 +32,8 @@ public enum ServerLauncher {
             return 1
         }
         server.configFile = configFile
+        server.commandLineConfig = commandLineConfig
+        server.notify(with: notifier)
         server.beginLoadingAppendOnlyLog()
         if !config.pidFile.isEmpty { writePIDFile(config.pidFile) }
         Log.notice("jobd \(version) started, pid=\(getpid())")

@@ -16,6 +16,16 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
         }
     }
 
+    /// The syslog priority journald reads from a `<N>` line prefix (sd-daemon(3)).
+    var journalPriority: Int {
+        switch self {
+        case .debug: 7
+        case .verbose: 6
+        case .notice: 5
+        case .warning: 4
+        }
+    }
+
     var marker: String {
         switch self {
         case .debug: "."
@@ -31,16 +41,39 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
 public enum Log {
     nonisolated(unsafe) public static var level: LogLevel = .notice
     nonisolated(unsafe) static var fd: Int32 = 2
-    /// journald adds its own timestamps; we leave them out when it reads our stderr.
-    nonisolated(unsafe) static var withTimestamps = getenv("JOURNAL_STREAM") == nil
+    /// Lines go to journald: no timestamps (it adds its own) and a `<N>`
+    /// priority prefix on each line (it strips the prefix and keeps the level).
+    nonisolated(unsafe) static var toJournal = stderrIsJournal()
 
     /// Sends log lines to `path` (appending); empty means stderr.
     public static func setFile(_ path: String) throws {
-        if path.isEmpty { fd = 2; return }
+        if path.isEmpty {
+            fd = 2
+            toJournal = stderrIsJournal()
+            return
+        }
         let newFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if newFD < 0 { throw SystemError("open \(path)") }
         fd = newFD
-        withTimestamps = true
+        toJournal = false
+    }
+
+    /// True when `journalStream` (`$JOURNAL_STREAM`, "device:inode") names
+    /// the file stderr is open on. systemd sets it for a service whose
+    /// stderr is the journal; checking the inode (as systemd.exec(5) advises)
+    /// tells that apart from a stderr redirected elsewhere by a child of such
+    /// a service, which inherits the variable.
+    static func stderrIsJournal() -> Bool {
+        stderrIsJournal(getenv("JOURNAL_STREAM").map { String(cString: $0) })
+    }
+
+    public static func stderrIsJournal(_ journalStream: String?, fd: Int32 = 2) -> Bool {
+        guard let journalStream else { return false }
+        let parts = journalStream.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
 
     public static func debug(_ message: @autoclosure () -> String) { write(.debug, message) }
@@ -51,12 +84,14 @@ public enum Log {
     static func write(_ at: LogLevel, _ message: () -> String) {
         guard at >= level else { return }
         var line = ""
-        if withTimestamps {
-            line = "\(getpid()):M \(timestamp()) \(at.marker) "
+        if toJournal {
+            // journald makes an entry of each line: every line gets the prefix.
+            let prefix = "<\(at.journalPriority)>"
+            line = prefix + at.marker + " " + message().split(separator: "\n", omittingEmptySubsequences: false)
+                .joined(separator: "\n" + prefix)
         } else {
-            line = "\(at.marker) "
+            line = "\(getpid()):M \(timestamp()) \(at.marker) " + message()
         }
-        line += message()
         line += "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { raw in

@@ -102,6 +102,7 @@ enum CommandLineTool {
             configFile = flags[index + 1]
             flags.removeSubrange(index...(index + 1))
         }
+        let commandLineConfig = ConfigLoader.flagsToText(flags)
         do {
             if !configFile.isEmpty {
                 guard let text = FileDescriptor.readTextFile(configFile) else {
@@ -114,12 +115,12 @@ enum CommandLineTool {
                 printError("jobd: expected --directive, got '\(stray)'")
                 return 1
             }
-            try ConfigLoader.apply(ConfigLoader.flagsToText(flags), source: "the command line", to: config)
+            try ConfigLoader.apply(commandLineConfig, source: "the command line", to: config)
         } catch {
             printError(error.description)
             return 1
         }
-        return ServeCommand.start(config: config, configFile: configFile)
+        return ServeCommand.start(config: config, configFile: configFile, commandLineConfig: commandLineConfig)
     }
 
     static func printError(_ text: String) {

@@ -4,8 +4,9 @@ import Glibc
 
 /// `jobd serve`: prepares the environment and runs the engine on this thread.
 enum ServeCommand {
-    static func start(config: ServerConfig, configFile: String) -> Int32 {
-        ServerLauncher.run(config: config, configFile: configFile, version: JobdVersion.text)
+    static func start(config: ServerConfig, configFile: String, commandLineConfig: String) -> Int32 {
+        ServerLauncher.run(config: config, configFile: configFile, commandLineConfig: commandLineConfig,
+                           version: JobdVersion.text)
     }
 }
 

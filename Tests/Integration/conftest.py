@@ -39,6 +39,22 @@ def wait_for_port(port, proc, what, timeout=15):
     raise RuntimeError('%s did not start on port %d' % (what, port))
 
 
+def wait_until(predicate, timeout=15, what='condition'):
+    """Polls `predicate` until it returns something true; returns that."""
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError('timed out waiting for ' + what)
+
+
+def pairs(reply):
+    """A flat [k1, v1, k2, v2] reply as a dict."""
+    return dict(zip(reply[::2], reply[1::2]))
+
+
 class Server:
     """A running server process with its port."""
 

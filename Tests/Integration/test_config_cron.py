@@ -59,3 +59,24 @@ def test_bad_cron_lines_stop_the_start(tmp_path):
         out = subprocess.run([JOBD_BIN, 'serve', str(conf), '--dir', str(tmp_path)], capture_output=True, text=True, timeout=20)
         assert out.returncode == 1, line
         assert 'line 2' in out.stderr and message in out.stderr, (line, out.stderr)
+
+
+def test_sighup_applies_new_cron_and_queue_lines(tmp_path):
+    import time
+    conf = tmp_path / 'jobd.conf'
+    conf.write_text('cron a "0 3 * * *" q x\n')
+    proc, r = serve(conf, tmp_path / 'data')
+    try:
+        assert set(entries(r)) == {b'a'}
+        conf.write_text('cron a "0 3 * * *" q x\ncron b @daily q y\nqueue q rate 10/s concurrency 3\n')
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while b'b' not in entries(r):
+            assert time.time() < deadline, 'reload did not add the cron entry'
+            time.sleep(0.05)
+        settings = r.execute_command('QUEUE.CONFIG', 'q')
+        settings = dict(zip(settings[::2], settings[1::2]))
+        assert settings[b'concurrency'] == 3 and settings[b'rate'] in (b'10/s', '10/s')
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()

@@ -169,6 +169,33 @@ private final class PoolHarness {
         }
     }
 
+    @Test func aPoolRemovedByAReloadLeavesItsLeaseHolderIdUnused() throws {
+        try exclusive {
+            let h = PoolHarness()
+            let first = try h.start("a noop"), second = try h.start("b noop")
+            first.drain()
+            h.drive { first.isIdle }
+            h.engine.removePool(first)
+            let third = try h.start("c noop")
+            #expect(h.engine.pools.map(\.holderID) == [second.holderID, third.holderID])
+            // Leases are matched to pools by holder: a new pool must not take a live pool's id.
+            #expect(Set([first.holderID, second.holderID, third.holderID]).count == 3)
+        }
+    }
+
+    @Test func aReloadKeepsAPoolWhoseLineDiffersOnlyInConcurrency() throws {
+        func spec(_ line: String) throws -> WorkerPoolSpec { try WorkerPoolSpec.parse(line.split(separator: " ").map(String.init)) }
+        #expect(try spec("q exec /bin/x a concurrency 2").doesSameWork(as: spec("q exec /bin/x a concurrency 5")))
+        #expect(try spec("q noop").doesSameWork(as: spec("q noop concurrency 1")))
+        #expect(try !spec("q exec /bin/x a").doesSameWork(as: spec("q exec /bin/x b")))
+        #expect(try !spec("q noop").doesSameWork(as: spec("q echo")))
+        #expect(try !spec("q noop").doesSameWork(as: spec("q,r noop")))
+        #expect(try !spec("q noop timeout 5").doesSameWork(as: spec("q noop")))
+        #expect(try !spec("q noop retries 2").doesSameWork(as: spec("q noop")))
+        let closure = WorkerPoolSpec(queues: [b("q")], handler: .closure { _ in [] })
+        #expect(!closure.doesSameWork(as: closure))
+    }
+
     @Test func handlerTimesGiveAMeanAndAP99WithinABucket() {
         var stats = WorkerPoolStats()
         let slot = WorkerSlot(index: 0)

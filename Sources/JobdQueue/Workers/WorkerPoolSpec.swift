@@ -122,6 +122,16 @@ public struct WorkerPoolSpec: Sendable {
         return spec
     }
 
+    /// The same queues, handler and options, concurrency aside: a reload
+    /// keeps the running pool of such a line and only scales it. Closure
+    /// handlers cannot be compared and never match.
+    public func doesSameWork(as other: WorkerPoolSpec) -> Bool {
+        if case .closure = handler { return false }
+        var mine = self, theirs = other
+        (mine.concurrency, theirs.concurrency) = (0, 0)
+        return mine.configWords == theirs.configWords && mine.database == theirs.database
+    }
+
     /// The line as it would be written in the config file (words unquoted).
     public var configLine: String { configWords.joined(separator: " ") }
 

@@ -138,9 +138,7 @@ enum ServerCommands {
             }
         }
         for (directive, value) in changes { try? directive.set(call.server.config, [value]) }
-        if let aof = call.server.aof { aof.policy = call.server.config.appendFsync }
         call.server.configChanged()
-        call.server.connectJobEngine()
         call.reply.ok()
     }
 

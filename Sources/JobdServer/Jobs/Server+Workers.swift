@@ -9,13 +9,18 @@ extension Server {
     /// Starts the pools of the config's `worker` lines.
     func startWorkerPools() {
         guard jobs.pools.isEmpty else { return }
-        for spec in config.workers {
-            do {
-                let pool = try jobs.startPool(spec, wake: workerWake)
-                Log.notice("Worker pool '\(spec.name)': \(pool.concurrency) \(spec.handler.name) worker(s)")
-            } catch {
-                Log.warning("Cannot start worker pool '\(spec.name)': \(error)")
-            }
+        for spec in config.workers { startPool(spec) }
+    }
+
+    @discardableResult
+    private func startPool(_ spec: WorkerPoolSpec) -> Bool {
+        do {
+            let pool = try jobs.startPool(spec, wake: workerWake)
+            Log.notice("Worker pool '\(spec.name)': \(pool.concurrency) \(spec.handler.name) worker(s)")
+            return true
+        } catch {
+            Log.warning("Cannot start worker pool '\(spec.name)': \(error)")
+            return false
         }
     }
 
@@ -24,11 +29,50 @@ extension Server {
     func serveWorkerPools() {
         guard !jobs.pools.isEmpty, !loading else { return }
         let now = keyspace.now
+        var retiredPoolIsIdle = false
         for pool in jobs.pools {
             pool.collect(jobs, now: now)
             if !shutdownRequested { pool.refill(jobs, now: now) }
+            if pool.draining && pool.isIdle { retiredPoolIsIdle = true }
+        }
+        // Pools a reload dropped go once their last job is back (at shutdown all drain: workerPoolsStopped ends them).
+        if retiredPoolIsIdle && !shutdownRequested {
+            for pool in jobs.pools where pool.draining && pool.isIdle {
+                jobs.removePool(pool)
+                Log.notice("Worker pool '\(pool.spec.name)' stopped")
+            }
         }
         if blocking.hasReadyKeys { serveReadyKeys() }
+    }
+
+    /// A reload: the pools become those of `wanted` (the file's `worker`
+    /// lines). A running pool whose line is still there stays, scaled to the
+    /// line's concurrency; a pool whose line is gone drains (its unstarted
+    /// jobs go back to their queues, running ones finish) and is removed by
+    /// serveWorkerPools; new lines start new pools. Returns what changed.
+    func reconcileWorkerPools(_ wanted: [WorkerPoolSpec]) -> [String] {
+        var unmatched = wanted
+        var changes: [String] = []
+        for pool in jobs.pools where !pool.draining {
+            if case .closure = pool.spec.handler { continue }  // registered in code, not in the file
+            guard let index = unmatched.firstIndex(where: { $0.doesSameWork(as: pool.spec) }) else {
+                pool.drain()
+                Log.notice("Worker pool '\(pool.spec.name)' is no longer configured: stopping it once its running jobs finish")
+                changes.append("stopped pool \(pool.spec.name)")
+                continue
+            }
+            let spec = unmatched.remove(at: index)
+            guard pool.concurrency != spec.concurrency else { continue }
+            do {
+                try pool.scale(to: spec.concurrency)
+                Log.notice("Worker pool '\(spec.name)' scaled to \(spec.concurrency)")
+                changes.append("scaled pool \(spec.name) to \(spec.concurrency)")
+            } catch {
+                Log.warning("Cannot scale worker pool '\(spec.name)': \(error)")
+            }
+        }
+        for spec in unmatched where startPool(spec) { changes.append("started pool \(spec.name)") }
+        return changes
     }
 
     /// Before epoll_wait: tells workers the engine may sleep; false if a
@@ -52,7 +96,10 @@ extension Server {
             workersDrainStarted = now
             for pool in jobs.pools { pool.drain() }
             let running = jobs.pools.reduce(0) { $0 + $1.running }
-            if running > 0 { Log.notice("Waiting up to \(config.shutdownTimeout) ms for \(running) running job(s)") }
+            if running > 0 {
+                Log.notice("Waiting up to \(config.shutdownTimeout) ms for \(running) running job(s)")
+                notifier.status("shutting down: waiting up to \(config.shutdownTimeout) ms for \(running) running job(s)")
+            }
         }
         if jobs.pools.allSatisfy(\.isIdle) { return finishWorkerPools() }
         let waited = (now - workersDrainStarted) / 1_000_000

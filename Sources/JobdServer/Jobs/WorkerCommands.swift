@@ -25,8 +25,10 @@ enum WorkerCommands {
             return call.reply.error("ERR worker count must be an integer in 0..\(WorkerPoolSpec.maxConcurrency)")
         }
         let name = Array(call.args[1])
-        guard let pool = call.server.jobs.pools.first(where: { Array($0.spec.name.utf8) == name })
-                ?? call.server.jobs.pools.first(where: { $0.spec.queues.contains(name) }) else {
+        // A pool a reload is stopping (draining) cannot be scaled.
+        let pools = call.server.jobs.pools.filter { !$0.draining }
+        guard let pool = pools.first(where: { Array($0.spec.name.utf8) == name })
+                ?? pools.first(where: { $0.spec.queues.contains(name) }) else {
             return call.reply.error("ERR no worker pool serves '\(String(decoding: name.prefix(128), as: UTF8.self))'")
         }
         if call.server.shutdownRequested { return call.reply.error("ERR the server is shutting down") }
