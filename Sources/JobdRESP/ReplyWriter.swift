@@ -57,6 +57,16 @@ public struct ReplyWriter {
         out.append("\r\n")
     }
 
+    /// An error reply echoing a client's bytes as they are, whatever their
+    /// encoding (Redis does not repair UTF-8); CR and LF become spaces.
+    public func error(bytes message: [UInt8]) {
+        out.append(UInt8(ascii: "-"))
+        let safe = message.contains(where: { $0 == 13 || $0 == 10 })
+            ? message.map { ($0 == 13 || $0 == 10) ? 32 : $0 } : message
+        safe.withUnsafeBytes { out.append($0) }
+        out.append("\r\n")
+    }
+
     @inline(__always)
     public func integer(_ value: Int64) {
         out.reserve(24)

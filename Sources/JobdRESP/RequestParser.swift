@@ -43,6 +43,9 @@ public final class RequestParser {
     private var bulkLength = -1
     /// Inline requests: how far the search for '\n' got.
     private var inlineScanned = 0
+    /// Inline requests: a NUL byte came before any '\n', so this line never
+    /// ends (Redis finds the newline with strchr, which stops at a NUL).
+    private var inlineBlockedByNul = false
 
     private var slices: UnsafeMutablePointer<ArgumentSlice>
     private var sliceCapacity: Int
@@ -89,6 +92,7 @@ public final class RequestParser {
         multibulkRemaining = 0
         bulkLength = -1
         inlineScanned = 0
+        inlineBlockedByNul = false
         // Give back what a huge command needed, but not on every command.
         if argumentCount > 1024 { releaseLargeState() }
         argumentCount = 0
@@ -101,6 +105,7 @@ public final class RequestParser {
         multibulkRemaining = 0
         bulkLength = -1
         inlineScanned = 0
+        inlineBlockedByNul = false
         argumentCount = 0
         releaseLargeState()
     }
@@ -195,11 +200,22 @@ public final class RequestParser {
         return Int(value)
     }
 
+    /// The CR ending a length line, found as Redis finds it: with strchr,
+    /// which stops at a NUL byte. A NUL before the CR means the line never
+    /// ends for Redis (it waits for more, then refuses the too-long line), so
+    /// jobd does the same rather than reading a length Redis would not.
     @inline(__always)
     private func findCR(_ base: UnsafeRawPointer, from: Int, to end: Int) -> Int? {
         guard from < end else { return nil }
         guard let found = memchr(base + from, 13, end - from) else { return nil }
-        return UnsafeRawPointer(found) - base
+        let cr = UnsafeRawPointer(found) - base
+        // Length lines are a few bytes: a plain loop costs less than a second memchr call.
+        var i = from
+        while i < cr {
+            if base.load(fromByteOffset: i, as: UInt8.self) == 0 { return nil }
+            i += 1
+        }
+        return cr
     }
 
     private func ensureSliceCapacity(_ needed: Int) {
@@ -216,15 +232,13 @@ public final class RequestParser {
     private func parseInline(_ buffer: ByteBuffer) -> ParseOutcome {
         let base = UnsafeRawPointer(buffer.readPointer)
         let available = buffer.readableCount
-        guard inlineScanned < available,
-              let found = memchr(base + inlineScanned, 10, available - inlineScanned) else {
+        guard let newline = findNewline(base, available) else {
             inlineScanned = available
             if available > limits.maxInlineLength {
                 return .protocolError("Protocol error: too big inline request")
             }
             return .incomplete
         }
-        let newline = UnsafeRawPointer(found) - base
         var lineEnd = newline
         if lineEnd > 0 && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 13 { lineEnd -= 1 }
         position = newline + 1
@@ -235,9 +249,24 @@ public final class RequestParser {
         return .command(Arguments(base: UnsafeRawPointer(inlineScratch.storage), slices: slices, count: argumentCount))
     }
 
+    /// The '\n' ending the inline line, searched for as Redis does with
+    /// strchr: a NUL byte before it hides it for good, and the line then
+    /// waits until the inline limit refuses it.
+    private func findNewline(_ base: UnsafeRawPointer, _ available: Int) -> Int? {
+        guard !inlineBlockedByNul, inlineScanned < available else { return nil }
+        let found = memchr(base + inlineScanned, 10, available - inlineScanned)
+        let searchEnd = found.map { UnsafeRawPointer($0) - base } ?? available
+        if searchEnd > inlineScanned && memchr(base + inlineScanned, 0, searchEnd - inlineScanned) != nil {
+            inlineBlockedByNul = true
+            return nil
+        }
+        return found == nil ? nil : searchEnd
+    }
+
     /// Redis' sdssplitargs: spaces separate arguments; "double quotes" take
     /// \n \r \t \b \a \xHH and \" escapes; 'single quotes' take \'; a closing
-    /// quote must be followed by a space or the end. A NUL byte ends the line.
+    /// quote must be followed by a space or the end. (A line holds no NUL:
+    /// `findNewline` stops at one, so the 0 checks below only mark the end.)
     private func splitInline(_ line: UnsafeRawBufferPointer) -> Bool {
         inlineScratch.clear()
         argumentCount = 0

@@ -129,10 +129,11 @@ enum CommandRegistry {
                                     complexity: "O(N) where N is the number of commands to look up",
                                     summary: "Returns documentary information about one, multiple or all commands.",
                                     syntax: "[command-name [command-name ...]]", handler: CommandCommands.docs),
-                        CommandSpec("getkeys", arity: -3, flags: [.loading, .stale], group: "server", since: "2.8.13",
+                        // Arity -4 as in Redis 7.0: a command and at least one argument.
+                        CommandSpec("getkeys", arity: -4, flags: [.loading, .stale], group: "server", since: "2.8.13",
                                     complexity: "O(N) where N is the number of arguments to the command",
                                     summary: "Extracts the key names from an arbitrary command.",
-                                    syntax: "command [arg [arg ...]]", handler: CommandCommands.getkeys),
+                                    syntax: "command arg [arg ...]", handler: CommandCommands.getkeys),
                         CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0",
                                     summary: "Returns helpful text about the different subcommands.", handler: CommandCommands.help),
                     ], handler: CommandCommands.all),

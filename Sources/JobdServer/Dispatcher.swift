@@ -61,6 +61,15 @@ extension Server {
         reply.error(message)
     }
 
+    /// Refuses an unknown command or subcommand. The error quotes the
+    /// client's bytes unchanged, as Redis does, so it is built from bytes:
+    /// a Swift String would replace invalid UTF-8 with U+FFFD.
+    private func rejectUnknown(_ client: Client, _ reply: ReplyWriter, _ message: [UInt8]) {
+        stats.totalErrorReplies += 1
+        if client.transaction != nil { refuseTransaction(client) }
+        reply.error(bytes: message)
+    }
+
     /// Runs a command that passed every check (directly, or queued inside EXEC).
     @inline(__always)
     func run(_ spec: CommandSpec, _ args: Arguments, _ client: Client, _ reply: ReplyWriter) {
@@ -83,14 +92,14 @@ extension Server {
     @inline(__always)
     private func resolve(_ args: Arguments, _ client: Client, _ reply: ReplyWriter) -> CommandSpec? {
         guard var spec = commands.lookupForClient(args[0]) else {
-            reject(client, nil, reply,
-                   "ERR unknown command '\(Server.shown(args[0], limit: 128))', with args beginning with: \(Server.argumentPreview(args))")
+            rejectUnknown(client, reply, Array("ERR unknown command '".utf8) + Server.shownBytes(args[0], limit: 128)
+                          + Array("', with args beginning with: ".utf8) + Server.argumentPreview(args))
             return nil
         }
         if spec.isContainer && args.count >= 2 {
             guard let sub = spec.subcommand(args[1]) else {
-                reject(client, nil, reply,
-                       "ERR unknown subcommand '\(Server.shown(args[1], limit: 128))'. Try \(spec.name.uppercased()) HELP.")
+                rejectUnknown(client, reply, Array("ERR unknown subcommand '".utf8) + Server.shownBytes(args[1], limit: 128)
+                              + Array("'. Try \(spec.name.uppercased()) HELP.".utf8))
                 return nil
             }
             spec = sub
@@ -102,22 +111,28 @@ extension Server {
         return spec
     }
 
-    /// Text of an argument as Redis prints it with "%.*s": cut at a NUL byte and at `limit` bytes.
-    static func shown(_ bytes: UnsafeRawBufferPointer, limit: Int) -> String {
+    /// The bytes of an argument as Redis prints it with "%.*s": cut at a NUL byte and at `limit` bytes.
+    static func shownBytes(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
         var end = 0
         while end < bytes.count && end < limit && bytes[end] != 0 { end += 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+        return Array(bytes[0..<end])
+    }
+
+    /// Text of an argument as Redis prints it with "%.*s" (invalid UTF-8 is repaired;
+    /// `shownBytes` keeps the bytes).
+    static func shown(_ bytes: UnsafeRawBufferPointer, limit: Int) -> String {
+        String(decoding: shownBytes(bytes, limit: limit), as: UTF8.self)
     }
 
     /// "'a' 'b' " — the start of the arguments, up to about 128 bytes, as in Redis.
-    static func argumentPreview(_ args: Arguments) -> String {
-        var preview = ""
-        var length = 0
+    static func argumentPreview(_ args: Arguments) -> [UInt8] {
+        var preview: [UInt8] = []
         var i = 1
-        while i < args.count && length < 128 {
-            let part = "'" + shown(args[i], limit: 128 - length) + "' "
-            preview += part
-            length += part.utf8.count
+        while i < args.count && preview.count < 128 {
+            let room = 128 - preview.count
+            preview.append(UInt8(ascii: "'"))
+            preview += shownBytes(args[i], limit: room)
+            preview += [UInt8(ascii: "'"), UInt8(ascii: " ")]
             i += 1
         }
         return preview

@@ -83,10 +83,12 @@ class Server:
         return self.proc.returncode
 
 
-def start_jobd(*flags, port=None):
+def start_jobd(*flags, port=None, workdir=None):
+    """A jobd on a free port with its data under a new temporary directory,
+    or under `workdir` (a restart: same data, a new log file)."""
     port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix='jobd-test-')
-    log = os.path.join(workdir, 'jobd.log')
+    workdir = workdir or tempfile.mkdtemp(prefix='jobd-test-')
+    log = os.path.join(workdir, 'jobd-%d.log' % time.time_ns())
     args = [JOBD_BIN, 'serve', '--http-port', '0', '--port', str(port), '--bind', '127.0.0.1',
             '--dir', os.path.join(workdir, 'data')] + [str(f) for f in flags]
     proc = subprocess.Popen(args, stdout=open(log, 'w'), stderr=subprocess.STDOUT)

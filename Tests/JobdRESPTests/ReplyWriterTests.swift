@@ -35,6 +35,13 @@ func encodedBytes(_ version: ProtocolVersion, _ write: (ReplyWriter) -> Void) ->
     }
 
     @Test(arguments: versions)
+    func anErrorBuiltFromBytesKeepsInvalidUTF8AndLosesLineBreaks(version: ProtocolVersion) {
+        let message: [UInt8] = Array("ERR unknown command '".utf8) + [0xFF, 0xFE, 13, 10, 0xC3] + Array("'".utf8)
+        #expect(encodedBytes(version) { $0.error(bytes: message) }
+                == [UInt8(ascii: "-")] + Array("ERR unknown command '".utf8) + [0xFF, 0xFE, 32, 32, 0xC3] + Array("'\r\n".utf8))
+    }
+
+    @Test(arguments: versions)
     func integersAreDecimal(version: ProtocolVersion) {
         for value: Int64 in [0, 1, -1, 7, -7, 10, 99, 100, -100, 1_000_000, Int64.max, Int64.min, Int64.min + 1] {
             #expect(encoded(version) { $0.integer(value) } == ":\(value)\r\n")

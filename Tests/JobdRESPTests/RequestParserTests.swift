@@ -286,10 +286,37 @@ private func isIncomplete(_ outcome: ParseOutcome) -> Bool {
         #expect(parseAll(multibulk(arguments), chunk: 1).commands == [arguments])
     }
 
-    @Test func aNulByteEndsAnInlineLine() {
-        // Redis splits inline lines as C strings.
-        #expect(parseAll(bytes("SET a b") + [0] + bytes(" c\r\n")).strings == [["SET", "a", "b"]])
-        #expect(parseAll(bytes("ECHO \"a") + [0] + bytes("b\"\r\n")).error == "Protocol error: unbalanced quotes in request")
+    @Test func aNulByteHidesTheEndOfAnInlineLineUntilTheLimitRefusesIt() {
+        // Redis finds the newline with strchr, which stops at the NUL: the
+        // line never ends, nothing runs, and the inline limit closes it.
+        let line = bytes("SET a b") + [0] + bytes(" c\r\nPING\r\n")
+        let waiting = parseAll(line)
+        #expect(waiting.commands.isEmpty && waiting.error == nil)
+        #expect(parseAll(line, chunk: 1).commands.isEmpty)
+        var limits = RequestLimits()
+        limits.maxInlineLength = 100
+        let padded = line + [UInt8](repeating: UInt8(ascii: "x"), count: 100)
+        #expect(parseAll(padded, chunk: 7, limits: limits).error == "Protocol error: too big inline request")
+        #expect(parseAll(padded, limits: limits).commands.isEmpty)
+        // A command before the NUL line still runs.
+        #expect(parseAll(bytes("PING\r\n") + line).strings == [["PING"]])
+    }
+
+    @Test func aNulByteHidesTheEndOfALengthLine() {
+        var limits = RequestLimits()
+        limits.maxInlineLength = 100
+        let pad = [UInt8](repeating: UInt8(ascii: "x"), count: 200)
+        let countLine = bytes("*1") + [0] + bytes("\r\n$4\r\nPING\r\n")
+        #expect(parseAll(countLine).commands.isEmpty && parseAll(countLine).error == nil)
+        #expect(parseAll(countLine + pad, limits: limits).error == "Protocol error: too big mbulk count string")
+        let bulkLine = bytes("*1\r\n$4") + [0] + bytes("\r\nPING\r\n")
+        #expect(parseAll(bulkLine).commands.isEmpty && parseAll(bulkLine).error == nil)
+        #expect(parseAll(bulkLine + pad, chunk: 13, limits: limits).error == "Protocol error: too big bulk count string")
+        // A NUL where the '$' belongs is no '$' error either: the line has no end.
+        let marker = bytes("*1\r\n") + [0] + bytes("$4\r\nPING\r\n")
+        #expect(parseAll(marker + pad, limits: limits).error == "Protocol error: too big bulk count string")
+        // NUL bytes inside a bulk are data, as always.
+        #expect(parseAll(multibulk([bytes("SET"), [0, 13, 0], [0]])).commands == [[bytes("SET"), [0, 13, 0], [0]]])
     }
 
     // MARK: Inline commands

@@ -100,7 +100,8 @@ enum ConnectionCommands {
             }
         }
         guard call.client.authenticated else {
-            return call.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            // Redis 7.0's wording (later versions write "HELLO <proto> AUTH").
+            return call.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         }
         if let clientName {
             guard ClientCommands.setName(call, call.args[clientName]) else { return }
