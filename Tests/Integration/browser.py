@@ -126,7 +126,9 @@ class Session:
                 return answer['result']
 
     def open(self, url):
+        """Navigates and waits until the page has loaded (its scripts ran)."""
         self.call('Page.navigate', {'url': url})
+        self.wait("location.href === %s && document.readyState === 'complete'" % json.dumps(url))
 
     def js(self, expression):
         """The value of a JS expression in the page (promises awaited)."""

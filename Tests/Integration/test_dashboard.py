@@ -235,77 +235,80 @@ def click(selector):
     return 'document.querySelector(%s).click()' % json.dumps(selector)
 
 
-def test_queue_actions(browser, own_server):
+@pytest.fixture
+def live_page(browser, own_server):
+    """A private jobd with the known workload and a browser on its dashboard,
+    once the queues are shown: (server, dead job id, page)."""
     server = own_server()
     dead_id = known_workload(server)
     with chromium.Session(browser) as page:
         page.open(server.url)
         page.wait(row('emails'))
-
-        page.js(row('emails') + ".querySelector('.row-actions button').click()")
-        page.wait(row('emails') + "?.querySelector('.badge')?.textContent === 'paused'")
-        assert queue_counts(server, 'emails')['paused'] is True
-        assert 'Paused emails' in page.js(text_of('queues-msg'))
-        page.js(row('emails') + ".querySelector('.row-actions button').click()")
-        page.wait(row('emails') + " && !" + row('emails') + ".querySelector('.badge')")
-        assert queue_counts(server, 'emails')['paused'] is False
-
-        # a click on the row opens its dead letters
-        page.js(row('reports') + '.click()')
-        dead_row = 'document.querySelector(%s)' % json.dumps('#dead tr[data-job-id="%s"]' % dead_id)
-        page.wait(dead_row)
-        assert page.js('location.hash') == '#queue=reports'
-
-        # declining the confirm() purges nothing
-        page.js("window.confirm = () => false;" + click('[data-action="purge-pending"]'))
-        time.sleep(0.5)
-        assert queue_counts(server, 'reports')['pending'] == 1
-
-        page.js(dead_row + ".querySelector('.row-actions button').click()")
-        page.wait(text_of('detail-msg') + ".includes('queued again')")
-        page.wait("!" + dead_row)
-        assert queue_counts(server, 'reports')['dead'] == 0
-        assert queue_counts(server, 'reports')['pending'] == 2
-
-        fail_one_dead(server, 'reports', 'again')
-        page.wait("document.querySelector('#dead tr[data-job-id]')")
-        page.js(click('[data-action="requeue-dead"]'))
-        page.wait(text_of('detail-msg') + ".includes('Requeued 1')")
-        assert queue_counts(server, 'reports')['dead'] == 0
-
-        fail_one_dead(server, 'reports', 'and again')
-        page.wait("document.querySelector('#dead tr[data-job-id]')")
-        page.js("window.confirm = () => true;" + click('[data-action="purge-dead"]'))
-        page.wait(text_of('detail-msg') + ".includes('Purged 1 dead')")
-        assert queue_counts(server, 'reports')['dead'] == 0
-
-        page.js(click('[data-action="purge-pending"]'))
-        page.wait(text_of('detail-msg') + ".includes('Purged 1 pending')")
-        assert queue_counts(server, 'reports')['pending'] == 0
-        assert queue_counts(server, 'emails')['pending'] == 3
+        yield server, dead_id, page
 
 
-def test_job_lookup_and_retry(browser, own_server):
-    server = own_server()
-    dead_id = known_workload(server)
-    with chromium.Session(browser) as page:
-        page.open(server.url)
-        page.wait(row('emails'))
-        state = "document.querySelector('#job-fields [data-field=state]')?.textContent"
+def test_queue_actions(live_page):
+    server, dead_id, page = live_page
+    page.js(row('emails') + ".querySelector('.row-actions button').click()")
+    page.wait(row('emails') + "?.querySelector('.badge')?.textContent === 'paused'")
+    assert queue_counts(server, 'emails')['paused'] is True
+    assert 'Paused emails' in page.js(text_of('queues-msg'))
+    page.js(row('emails') + ".querySelector('.row-actions button').click()")
+    page.wait(row('emails') + " && !" + row('emails') + ".querySelector('.badge')")
+    assert queue_counts(server, 'emails')['paused'] is False
 
-        page.js("document.getElementById('job-id').value = 'no-such-job';"
-                "document.getElementById('job-form').requestSubmit()")
-        page.wait(text_of('job-msg') + ".includes('No job with id no-such-job')")
-        assert page.js("document.getElementById('job-fields').hidden")
+    # a click on the row opens its dead letters
+    page.js(row('reports') + '.click()')
+    dead_row = 'document.querySelector(%s)' % json.dumps('#dead tr[data-job-id="%s"]' % dead_id)
+    page.wait(dead_row)
+    assert page.js('location.hash') == '#queue=reports'
 
-        page.js("document.getElementById('job-id').value = %s;" % json.dumps(dead_id) +
-                "document.getElementById('job-form').requestSubmit()")
-        page.wait(state + " === 'dead'")
-        assert page.js("document.querySelector('#job-fields [data-field=last_error]').textContent") == XSS_ERROR
-        page.js(click('[data-action="retry-job"]'))
-        page.wait(state + " === 'pending'")
-        assert 'queued again' in page.js(text_of('job-msg'))
-        assert queue_counts(server, 'reports')['pending'] == 2
+    # declining the confirm() purges nothing
+    page.js("window.confirm = () => false;" + click('[data-action="purge-pending"]'))
+    time.sleep(0.5)
+    assert queue_counts(server, 'reports')['pending'] == 1
+
+    page.js(dead_row + ".querySelector('.row-actions button').click()")
+    page.wait(text_of('detail-msg') + ".includes('queued again')")
+    page.wait("!" + dead_row)
+    assert queue_counts(server, 'reports')['dead'] == 0
+    assert queue_counts(server, 'reports')['pending'] == 2
+
+    fail_one_dead(server, 'reports', 'again')
+    page.wait("document.querySelector('#dead tr[data-job-id]')")
+    page.js(click('[data-action="requeue-dead"]'))
+    page.wait(text_of('detail-msg') + ".includes('Requeued 1')")
+    assert queue_counts(server, 'reports')['dead'] == 0
+
+    fail_one_dead(server, 'reports', 'and again')
+    page.wait("document.querySelector('#dead tr[data-job-id]')")
+    page.js("window.confirm = () => true;" + click('[data-action="purge-dead"]'))
+    page.wait(text_of('detail-msg') + ".includes('Purged 1 dead')")
+    assert queue_counts(server, 'reports')['dead'] == 0
+
+    page.js(click('[data-action="purge-pending"]'))
+    page.wait(text_of('detail-msg') + ".includes('Purged 1 pending')")
+    assert queue_counts(server, 'reports')['pending'] == 0
+    assert queue_counts(server, 'emails')['pending'] == 3
+
+
+def test_job_lookup_and_retry(live_page):
+    server, dead_id, page = live_page
+    state = "document.querySelector('#job-fields [data-field=state]')?.textContent"
+
+    page.js("document.getElementById('job-id').value = 'no-such-job';"
+            "document.getElementById('job-form').requestSubmit()")
+    page.wait(text_of('job-msg') + ".includes('No job with id no-such-job')")
+    assert page.js("document.getElementById('job-fields').hidden")
+
+    page.js("document.getElementById('job-id').value = %s;" % json.dumps(dead_id) +
+            "document.getElementById('job-form').requestSubmit()")
+    page.wait(state + " === 'dead'")
+    assert page.js("document.querySelector('#job-fields [data-field=last_error]').textContent") == XSS_ERROR
+    page.js(click('[data-action="retry-job"]'))
+    page.wait(state + " === 'pending'")
+    assert 'queued again' in page.js(text_of('job-msg'))
+    assert queue_counts(server, 'reports')['pending'] == 2
 
 
 def test_password_form(browser, own_server):

@@ -42,6 +42,7 @@ async function api(path, method) {
   if (!res.ok) {
     const err = new Error(message);
     err.status = res.status;
+    err.path = path;
     throw err;
   }
   return body || {};
@@ -49,21 +50,30 @@ async function api(path, method) {
 
 // The poll loop: one request per panel, then the next round 2 s after this
 // one ends (never two rounds at once; an action asks for an early round).
+// Each panel is drawn from its own answer, so one failing endpoint leaves
+// the others live.
 async function poll() {
   if (state.inFlight) { state.again = true; return; }
   clearTimeout(state.timer);
   state.inFlight = true;
   try {
-    const [server, queues, workers] = await Promise.all([
+    const [server, queues, workers] = await Promise.allSettled([
       api('/api/server'), api('/api/queues'), api('/api/workers')]);
-    const list = Array.isArray(queues.queues) ? queues.queues : [];
-    recordHistory(list);
-    renderServer(server);
-    renderQueues(list);
-    renderWorkers(Array.isArray(workers.pools) ? workers.pools : []);
+    const failures = [server, queues, workers].filter((r) => r.status === 'rejected').map((r) => r.reason);
+    const authFailure = failures.find((e) => e instanceof AuthError);
+    if (authFailure) throw authFailure;
+    if (server.status === 'fulfilled') renderServer(server.value);
+    if (queues.status === 'fulfilled') {
+      const list = Array.isArray(queues.value.queues) ? queues.value.queues : [];
+      recordHistory(list);
+      renderQueues(list);
+    }
+    if (workers.status === 'fulfilled') renderWorkers(Array.isArray(workers.value.pools) ? workers.value.pools : []);
     if (state.queue !== null) await refreshDetail();
-    setConnection('live', 'ok');
-    $('updated').textContent = new Date().toLocaleTimeString();
+    if (failures.length === 3) setConnection(failures[0].message, 'bad');
+    else if (failures.length) setConnection(failures[0].path + ': ' + failures[0].message, 'warn');
+    else setConnection('live', 'ok');
+    if (failures.length < 3) $('updated').textContent = new Date().toLocaleTimeString();
   } catch (e) {
     if (e instanceof AuthError) askPassword();
     else setConnection(e.message, 'bad');
