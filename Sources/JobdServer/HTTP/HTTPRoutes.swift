@@ -66,3 +66,11 @@ extension HTTPResponse {
         return copy
     }
 }
+
+extension DashboardPage {
+    static let bytes = Array(html.utf8)
+    /// Inline script and style only, data from this origin only, and never
+    /// inside a frame (the page has buttons that purge queues).
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+}
