@@ -29,7 +29,7 @@ extension Server {
                                 authenticated: config.requirePass.isEmpty, limits: requestLimits)
             nextClientID += 1
             do {
-                try epoll.add(fd, token: token(for: client), interest: .readable)
+                try epoll.add(fd, token: token(for: client), interest: readsPausedForLog ? [] : .readable)
             } catch {
                 Log.warning("Error registering fd event for the new client: \(error)")
                 FileDescriptor.close(fd)
@@ -126,7 +126,7 @@ extension Server {
     /// Executes every complete command in `buffer`, stopping when the client
     /// blocks, is to be closed, or the rest is incomplete.
     func processInput(_ client: Client, _ buffer: ByteBuffer) {
-        while !client.closeAfterReply && !client.closeNow && !client.isBlocked {
+        while !client.closeAfterReply && !client.closeNow && !client.isBlocked && !readsPausedForLog {
             switch client.parser.parse(buffer, authRequired: !client.authenticated) {
             case .incomplete:
                 return
@@ -136,6 +136,7 @@ extension Server {
                 execute(client, arguments)
                 client.parser.finishCommand(buffer)
                 checkOutputLimits(client)
+                checkHeldReplies(client)
             case let .protocolError(message):
                 stats.protocolErrors += 1
                 Log.verbose("Protocol error (\(message)) from client: \(client.peer.text)")
@@ -251,13 +252,13 @@ extension Server {
     private func stopWaitingForWritable(_ client: Client) {
         guard client.waitingForWritable else { return }
         client.waitingForWritable = false
-        try? epoll.modify(client.fd, token: token(for: client), interest: .readable)
+        updateInterest(client)
     }
 
     private func waitForWritable(_ client: Client) {
         guard !client.waitingForWritable else { return }
         client.waitingForWritable = true
-        try? epoll.modify(client.fd, token: token(for: client), interest: [.readable, .writable])
+        updateInterest(client)
     }
 
     // MARK: Closing

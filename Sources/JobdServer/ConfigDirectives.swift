@@ -53,6 +53,8 @@ enum ConfigDirectives {
             mutable: true, get: { $0.requirePass }, set: { config, args throws(ConfigError) in
                 config.requirePass = try single(args)
             }),
+        memory("aof-wait-buffer-limit", "Replies held for the log (appendfsync always, a stalled disk) past this many bytes pause reading from clients; 0: no limit.",
+               0...Int.max, \.aofWaitBufferLimit),
         memory("maxmemory", "Memory limit (bytes, or 100mb, 2gb); 0: none. Past it, keys are evicted by maxmemory-policy.",
                0...Int.max, \.maxMemory),
         ConfigDirective(

@@ -130,6 +130,7 @@ extension Server {
             }
         }
         clientsWaitingForDurability = stillWaiting
+        if readsPausedForLog { resumeReadsIfLogCaughtUp() }
         if stillWaiting.isEmpty && !httpResponsesHeld { aof.state.engineWaiting.store(false, ordering: .sequentiallyConsistent) }
     }
 }

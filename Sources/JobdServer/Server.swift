@@ -31,6 +31,8 @@ public final class Server {
     var http = HTTPState()
     /// The client jobd runs commands as for itself (Server+InternalCommands.swift).
     var internalClientStorage: Client?
+    /// Not reading from clients while held replies are over aof-wait-buffer-limit (LogBackpressure.swift).
+    var readsPausedForLog = false
     let internalScratch = ByteBuffer(capacity: 4096)
     var clientsByFD: [Client?] = []
     var clientCount = 0
@@ -263,6 +265,7 @@ public final class Server {
         if rewrite != nil { advanceRewrite() }
         // The log first: no reply leaves before the writes it acknowledges are in the file.
         if writeLogBatch() { flushWrites() }
+        checkHeldRepliesTotal()
         if shutdownRequested && workerPoolsStopped() { isRunning = false }
     }
 

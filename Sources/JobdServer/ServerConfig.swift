@@ -37,6 +37,8 @@ public final class ServerConfig {
     public var protectedMode = true
     public var requirePass = ""
     public var maxClients = 10000
+    /// Bytes of replies held for the log (appendfsync always, stalled disk) before reads pause; 0: no limit.
+    public var aofWaitBufferLimit = 256 * 1024 * 1024
     /// Memory limit in bytes (0: none) and what to evict when it is reached.
     public var maxMemory = 0
     public var maxMemoryPolicy = EvictionPolicy.noeviction

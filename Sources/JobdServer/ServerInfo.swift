@@ -135,6 +135,8 @@ enum ServerInfo {
             ("aof_pending_rewrite", "0"), ("aof_buffer_length", String(aof.batch.payloadSize)),
             ("aof_pending_bio_fsync", written > durable ? "1" : "0"),
             ("aof_delayed_fsync", String(server.delayedFsyncs)),
+            ("aof_wait_buffer_bytes", String(server.heldReplyBytes)),
+            ("aof_wait_buffer_pauses", String(server.stats.logBackpressurePauses)),
             ("aof_fsync_policy", aof.policy.rawValue),
             ("aof_written_offset", String(written)), ("aof_durable_offset", String(durable)),
             ("aof_pending_bytes", String(written - durable)), ("aof_fsync_lag_ms", String(lag)),

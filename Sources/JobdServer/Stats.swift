@@ -13,6 +13,8 @@ struct Stats {
     var outputBufferLimitDisconnections = 0
     var protocolErrors = 0
     var authFailures = 0
+    /// Times reading from clients paused because held replies reached aof-wait-buffer-limit.
+    var logBackpressurePauses = 0
     var evictedKeys = 0
     /// List pushes refused with -OOM (a job enqueue the producer saw fail).
     var rejectedEnqueuesOOM = 0

@@ -238,7 +238,7 @@ private func loadError(_ text: String) -> ConfigLoader.LoadError? {
         "aof-load-truncated": "no", "auto-aof-rewrite-percentage": "50", "auto-aof-rewrite-min-size": "1mb",
         "busy-reply-threshold": "1234", "worker": "q1,q2 exec /bin/cat -u concurrency 3 timeout 500 retries 2",
         "http-port": "7421", "http-bind": "0.0.0.0 ::1", "rename-command": "FLUSHALL \"\"",
-        "cron": "nightly \"0 3 * * *\" reports x RETRIES 3",
+        "cron": "nightly \"0 3 * * *\" reports x RETRIES 3", "aof-wait-buffer-limit": "1mb",
         "shutdown-timeout": "2000", "queue": "\"my q\" rate 100/s concurrency 5 priority 2 paused yes",
     ]
 

@@ -184,7 +184,7 @@ extension Server {
     /// How long the running fsync has taken so far (0 when none is running).
     var fsyncLagMillis: Int64 {
         guard let started = aof?.state.fsyncStartedMillis.load(ordering: .relaxed), started != 0 else { return 0 }
-        return max(0, Clock.wallMillis() - started)
+        return max(0, Clock.monotonicNanos() / 1_000_000 - started)  // the sync thread stamps monotonic ms
     }
 
     // MARK: Helpers
