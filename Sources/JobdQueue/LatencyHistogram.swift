@@ -6,8 +6,9 @@ public struct LatencyHistogram: Sendable {
     /// Upper bounds in seconds, ascending; the last bucket (+Inf) is implicit.
     public static let upperBoundsSeconds: [Double] = (0..<10).map { 0.001 * Double(1 << (2 * $0)) }
 
-    /// counts[i]: values in bucket i (not cumulative); the last is +Inf.
-    public private(set) var counts = [Int](repeating: 0, count: 11)
+    /// counts[i]: values in bucket i (not cumulative); the last is +Inf. Inline,
+    /// so recording touches no heap buffer (no uniqueness check, no copy).
+    private var counts = InlineArray<11, Int>(repeating: 0)
     public private(set) var sumNanos: Int64 = 0
     public private(set) var total = 0
 
@@ -34,6 +35,6 @@ public struct LatencyHistogram: Sendable {
     /// Cumulative counts per upper bound, +Inf last (Prometheus' `le` buckets).
     public var cumulativeCounts: [Int] {
         var running = 0
-        return counts.map { running += $0; return running }
+        return (0..<counts.count).map { running += counts[$0]; return running }
     }
 }

@@ -190,8 +190,9 @@ extension Server {
     // MARK: Helpers
 
     private func existingQueue(_ name: String) -> [UInt8]? {
-        let bytes = Array(name.utf8)
-        return monitoredQueueNames(keyspace[0]).contains(bytes) ? bytes : nil
+        // A list key, or a queue the engine keeps counters for (what monitoredQueueNames lists).
+        let key = QueueKey(database: 0, name: Array(name.utf8))
+        return jobs.list(key) != nil || jobs.queue(key) != nil ? key.name : nil
     }
 }
 

@@ -12,6 +12,8 @@ struct HTTPState {
     var parser = HTTPRequestParser()
     /// Requests answered, by status class, for INFO.
     var requests = 0
+    /// Connections whose response waits for the log.
+    var heldResponses = 0
     var rejectedConnections = 0
 }
 
@@ -80,11 +82,14 @@ extension Server {
     }
 
     private func readHTTP(_ connection: HTTPConnection) {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let result = chunk.withUnsafeMutableBytes { FileDescriptor.read(connection.fd, into: $0.baseAddress!, count: $0.count) }
-        switch result {
+        // Read through the engine's shared input buffer (RESP reads leave it empty between events).
+        sharedInput.clear()
+        sharedInput.reserve(16 * 1024)
+        switch FileDescriptor.read(connection.fd, into: sharedInput.writePointer, count: sharedInput.writableCount) {
         case let .transferred(n):
-            connection.input += chunk[0..<n]
+            sharedInput.commitWrite(n)
+            connection.input += sharedInput.readableBytes
+            sharedInput.clear()
             // Only a client pipelining behind a held response gets here: no request is this large.
             if connection.input.count > http.parser.limits.maxHeaderBytes + http.parser.limits.maxBody + 4 {
                 closeHTTP(connection)
@@ -121,6 +126,7 @@ extension Server {
                 let response = respond(to: request)
                 if let aof, aof.batch.payloadSize != logged, repliesWaitForLog {
                     connection.heldUntilBatch = aof.pendingBatch
+                    http.heldResponses += 1
                     aof.state.engineWaiting.store(true, ordering: .sequentiallyConsistent)
                 }
                 queueHTTP(connection, response, keepAlive: request.keepAlive, headOnly: request.method == "HEAD")
@@ -143,11 +149,13 @@ extension Server {
         let durable = aof.policy == .always ? aof.durableBatch : aof.writtenBatch
         for connection in http.connections.values where connection.heldUntilBatch != 0 && connection.heldUntilBatch <= durable {
             connection.heldUntilBatch = 0
+            http.heldResponses -= 1
             processHTTPInput(connection)
         }
     }
 
-    var httpResponsesHeld: Bool { http.connections.values.contains { $0.heldUntilBatch != 0 } }
+    /// Checked on every log batch written: a counter, not a scan of the connections.
+    var httpResponsesHeld: Bool { http.heldResponses > 0 }
 
     func writeHTTPOutput(_ connection: HTTPConnection) {
         while connection.hasOutput {
@@ -181,6 +189,7 @@ extension Server {
 
     func closeHTTP(_ connection: HTTPConnection) {
         guard http.connections[connection.fd] === connection else { return }
+        if connection.heldUntilBatch != 0 { http.heldResponses -= 1 }
         http.connections[connection.fd] = nil
         epoll.remove(connection.fd)
         FileDescriptor.close(connection.fd)
