@@ -301,8 +301,9 @@ def section_memory(args, servers, report):
            % args.runs, [('SET', a, b)], ['test'])
 
 
-QUEUE_SYSTEMS = (('jobd JOB.GET/ACK', 'jobget', 'jobd'), ('jobd BRPOP', 'brpop', 'jobd'),
-                 ('redis BRPOP', 'brpop', 'redis'), ('beanstalkd', 'beanstalkd', 'beanstalkd'))
+QUEUE_SYSTEMS = (('jobd JOB.GET COUNT 16', 'jobget-batch', 'jobd'), ('jobd JOB.GET/ACK', 'jobget', 'jobd'),
+                 ('jobd BRPOP', 'brpop', 'jobd'), ('redis BRPOP', 'brpop', 'redis'),
+                 ('redis BLMPOP 16', 'blmpop', 'redis'), ('beanstalkd', 'beanstalkd', 'beanstalkd'))
 
 
 def queue_run(kind, port, jobs, queue):
@@ -322,11 +323,17 @@ def queue_run(kind, port, jobs, queue):
 
 def section_queue(args, servers, report):
     """Queue round trip: 1 producer and 4 workers, each its own process, N 100-byte
-    jobs; the producer pipelines 100 pushes per round trip, each worker does a
-    blocking take and then an ack (JOB.GET + JOB.ACK, beanstalkd reserve + delete;
-    BRPOP has no ack) per job. jobs/s from releasing the producer to the last ack,
-    for jobd JOB.GET/ACK, jobd BRPOP, redis-server BRPOP and beanstalkd (no binlog),
-    the order rotated between runs; plus each server's CPU seconds per million jobs."""
+    jobs; the producer pipelines 100 pushes per round trip. Workers:
+      jobd JOB.GET COUNT 16  leases up to 16 jobs per JOB.GET and sends their 16
+                             JOB.ACKs in the same write as its next JOB.GET (a
+                             worker with prefetch; still one ack per job);
+      jobd JOB.GET/ACK       one JOB.GET, then one JOB.ACK, per job;
+      jobd / redis BRPOP     one BRPOP per job (no ack: a crash loses the job);
+      redis BLMPOP 16        Redis 7's batched blocking pop, 16 per round trip (no
+                             ack): the same batching as the first row, on Redis;
+      beanstalkd             reserve, then delete, per job (no binlog).
+    jobs/s from releasing the producer to the last ack, the order rotated between
+    runs; plus each server's CPU seconds per million jobs."""
     ports = {'jobd': servers.jobd(), 'redis': servers.redis(), 'beanstalkd': servers.beanstalkd()}
     print('  beanstalkd: %s; %s jobs per run' % (beanstalkd_version(), '{:,}'.format(args.queue_jobs)), flush=True)
     names = [name for name, _, _ in QUEUE_SYSTEMS]
@@ -366,7 +373,9 @@ def section_queue(args, servers, report):
     shape = '1 producer (pipeline 100) + 4 workers, %s jobs of 100 bytes' % '{:,}'.format(args.queue_jobs)
     report('queue round trip, %s: jobs/s, median of %d runs' % (shape, args.runs),
            [(name, rate[name]) for name in names], ['system'], names=['jobs/s'])
-    pairs = (('jobd JOB.GET/ACK', 'redis BRPOP'), ('jobd BRPOP', 'redis BRPOP'), ('jobd JOB.GET/ACK', 'beanstalkd'))
+    pairs = (('jobd JOB.GET COUNT 16', 'redis BRPOP'), ('jobd JOB.GET COUNT 16', 'beanstalkd'),
+             ('jobd JOB.GET COUNT 16', 'redis BLMPOP 16'), ('jobd JOB.GET/ACK', 'redis BRPOP'),
+             ('jobd JOB.GET/ACK', 'beanstalkd'), ('jobd BRPOP', 'redis BRPOP'))
     report('queue round trip ratios (jobs/s, higher is better; targets: >= 2x redis BRPOP, >= 1x beanstalkd)',
            [('%s vs %s' % (a, b), rate[a], rate[b]) for a, b in pairs], ['comparison'], names=['jobd', 'reference'])
     report('queue round trip: server CPU seconds per million jobs (lower is better; ratio = reference / jobd)',

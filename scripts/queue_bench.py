@@ -2,18 +2,24 @@
 workers, each its own OS process, against one server, and the jobs/s it took
 to push and consume N jobs.
 
-    python3 scripts/queue_bench.py jobget|brpop|beanstalkd PORT [--jobs N] [--workers 4] [--batch 100]
+    python3 scripts/queue_bench.py SYSTEM PORT [--jobs N] [--workers 4] [--batch 100] [--prefetch 16]
 
-  jobget      producer LPUSH q payload; worker JOB.GET BLOCK 1000 FROM q, then JOB.ACK id
-  brpop       producer LPUSH q payload; worker BRPOP q 1 (the job is done when popped)
-  beanstalkd  producer put <pri> 0 60 <bytes>; worker reserve, then delete id
+  jobget        producer LPUSH q payload; worker JOB.GET BLOCK 1000 FROM q, then JOB.ACK id
+  jobget-batch  the same producer; worker JOB.GET BLOCK 1000 COUNT <prefetch> FROM q, and the
+                acks of those jobs sent in the same write as its next JOB.GET (a worker with
+                prefetch, as Celery's worker_prefetch_multiplier: still one ack per job)
+  brpop         producer LPUSH q payload; worker BRPOP q 1 (the job is done when popped)
+  blmpop        the same producer; worker BLMPOP 1 1 q RIGHT COUNT <prefetch> (Redis 7's
+                batched blocking pop, no ack: the reference for jobget-batch)
+  beanstalkd    producer put <pri> 0 60 <bytes>; worker reserve, then delete id
 
 The producer pipelines its pushes, `--batch` commands per write, and reads
 that many replies before the next write (the same batching for every system).
-Each worker has one connection and no pipelining: a blocking take, then the
-ack or delete, per job. After the N jobs the producer pushes one stop job per
+Each worker has one connection: a blocking take, then the ack or delete, per
+job (the batch systems take up to --prefetch jobs per round trip). After the N jobs the producer pushes one stop job per
 worker; the queues are FIFO, so each worker sees its stop job only after every
-real job has been taken. The clock runs from releasing the producer (all
+real job has been taken (a batch worker that takes several stop jobs puts the
+others back at the tail for the workers still running). The clock runs from releasing the producer (all
 processes connected) to the last worker's last ack; the parent waits for
 every worker's report. Prints one JSON object: jobs_per_s and details, or
 `unavailable` (JOB.GET answered an error: not implemented), or `error`.
@@ -237,6 +243,68 @@ def jobget_worker(conn, queue):
             return done, last
 
 
+def blmpop_worker(conn, queue, prefetch):
+    take = encode('BLMPOP', '1', '1', queue, 'RIGHT', 'COUNT', prefetch)
+    send, reply = conn.send, conn.reply
+    done, last = 0, 0.0
+    while True:
+        send(take)
+        r = reply()
+        if r is None:
+            continue  # timed out
+        if isinstance(r, Error):
+            raise ReplyError('BLMPOP: %s' % r)
+        stops = sum(1 for payload in r[1] if payload == STOP)
+        done += len(r[1]) - stops
+        if len(r[1]) > stops:
+            last = time.monotonic()
+        if stops:
+            return_extra_stops(conn, queue, stops)
+            return done, last
+
+
+def jobget_batch_worker(conn, queue, prefetch):
+    take = encode('JOB.GET', 'BLOCK', '1000', 'COUNT', prefetch, 'FROM', queue)
+    send, reply = conn.send, conn.reply
+    done, last = 0, 0.0
+    acks, unanswered, stops = b'', 0, 0
+    while True:
+        if stops:
+            send(acks)
+        else:
+            send(acks + take)
+        for _ in range(unanswered):
+            a = reply()
+            if isinstance(a, Error):
+                raise ReplyError('JOB.ACK: %s' % a)
+        if unanswered:
+            last = time.monotonic()  # the acks of the previous batch are answered
+        if stops:
+            return_extra_stops(conn, queue, stops)
+            return done, last
+        r = reply()
+        if isinstance(r, Error):
+            raise ReplyError('JOB.GET: %s' % r)
+        parts = []
+        for job in r or ():
+            jid = job[1]
+            parts.append(b'*2\r\n$7\r\nJOB.ACK\r\n$%d\r\n%s\r\n' % (len(jid), jid))
+            if job[2] == STOP:
+                stops += 1
+            else:
+                done += 1
+        acks, unanswered = b''.join(parts), len(parts)
+
+
+def return_extra_stops(conn, queue, stops):
+    """A batch took `stops` stop jobs: one was this worker's; the rest go back to the tail."""
+    if stops > 1:
+        conn.send(encode('RPUSH', queue, *([STOP] * (stops - 1))))
+        r = conn.reply()
+        if isinstance(r, Error):
+            raise ReplyError('RPUSH: %s' % r)
+
+
 def beanstalkd_setup_worker(conn, queue):
     conn.send(b'watch %s\r\nignore default\r\n' % queue.encode())
     for _ in range(2):
@@ -264,16 +332,21 @@ def beanstalkd_worker(conn, queue):
         last = time.monotonic()
 
 
-WORKERS = {'brpop': brpop_worker, 'jobget': jobget_worker, 'beanstalkd': beanstalkd_worker}
+WORKERS = {'brpop': brpop_worker, 'jobget': jobget_worker, 'beanstalkd': beanstalkd_worker,
+           'jobget-batch': jobget_batch_worker, 'blmpop': blmpop_worker}
+BATCH_WORKERS = ('jobget-batch', 'blmpop')
 
 
-def worker_main(index, system, port, queue, results):
+def worker_main(index, system, port, queue, prefetch, results):
     try:
         conn = Conn(port)
         if system == 'beanstalkd':
             beanstalkd_setup_worker(conn, queue)
         results.put(('ready', index))
-        done, last = WORKERS[system](conn, queue)
+        if system in BATCH_WORKERS:
+            done, last = WORKERS[system](conn, queue, prefetch)
+        else:
+            done, last = WORKERS[system](conn, queue)
         results.put(('done', index, done, last))
     except BaseException as e:  # report everything, the parent decides
         results.put(('error', index, '%s: %s' % (type(e).__name__, e)))
@@ -304,15 +377,15 @@ def probe_jobget(port, queue):
         conn.sock.close()
 
 
-def run(system, port, jobs, workers=4, batch=100, size=100, queue=None, timeout=300):
+def run(system, port, jobs, workers=4, batch=100, size=100, queue=None, timeout=300, prefetch=16):
     queue = queue or 'bench-q-%d-%d' % (os.getpid(), time.time_ns())
-    if system == 'jobget':
+    if system.startswith('jobget'):
         err = probe_jobget(port, queue)
         if err is not None:
             return {'system': system, 'unavailable': 'JOB.GET not available', 'reply': err}
     ctx = multiprocessing.get_context('fork')
     results, start = ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=worker_main, args=(i, system, port, queue, results), daemon=True)
+    procs = [ctx.Process(target=worker_main, args=(i, system, port, queue, prefetch, results), daemon=True)
              for i in range(workers)]
     procs.append(ctx.Process(target=producer_main, daemon=True,
                              args=(system, port, queue, jobs, batch, payload_bytes(size), workers, start, results)))
@@ -347,7 +420,7 @@ def run(system, port, jobs, workers=4, batch=100, size=100, queue=None, timeout=
         if sum(counts) < jobs:
             raise ReplyError('workers consumed %d of %d jobs' % (sum(counts), jobs))
         return {'system': system, 'jobs': jobs, 'workers': workers, 'batch': batch, 'payload': size,
-                'seconds': seconds, 'jobs_per_s': jobs / seconds, 'push_seconds': push_seconds,
+                'prefetch': prefetch if system in BATCH_WORKERS else 1, 'seconds': seconds, 'jobs_per_s': jobs / seconds, 'push_seconds': push_seconds,
                 'per_worker': counts, 'redelivered': sum(counts) - jobs}
     except (ReplyError, TimeoutError) as e:
         return {'system': system, 'error': str(e)}
@@ -367,10 +440,11 @@ def main():
     parser.add_argument('--workers', type=int, default=4)
     parser.add_argument('--batch', type=int, default=100)
     parser.add_argument('--payload', type=int, default=100)
+    parser.add_argument('--prefetch', type=int, default=16, help='jobs per take for jobget-batch and blmpop')
     parser.add_argument('--queue', help='queue (beanstalkd: tube) name; default unique per run')
     parser.add_argument('--timeout', type=float, default=300)
     a = parser.parse_args()
-    result = run(a.system, a.port, a.jobs, a.workers, a.batch, a.payload, a.queue, a.timeout)
+    result = run(a.system, a.port, a.jobs, a.workers, a.batch, a.payload, a.queue, a.timeout, a.prefetch)
     print(json.dumps(result), flush=True)
     sys.exit(1 if 'error' in result else 0)
 

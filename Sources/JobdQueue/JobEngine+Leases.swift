@@ -7,9 +7,13 @@ extension JobEngine {
     /// by the order given), and leases them to `holder`.
     public func lease(database: Int, from names: [[UInt8]], count: Int, leaseMillis: Int64?, holder: Int64,
                       now: Int64) -> [JobRecord] {
+        if names.count == 1 && settings.priorityAging == 0 {
+            return lease(from: QueueKey(database: database, name: names[0]), count: count, leaseMillis: leaseMillis,
+                         holder: holder, now: now)
+        }
         var leased: [JobRecord] = []
         while leased.count < count, let (key, level, state) = mostUrgent(database: database, names, now: now) {
-            recordWait(key, level: level, now: now)
+            if let (_, list) = list(key) { recordWait(queueState(key), list: list, level: level, now: now) }
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: leaseMillis, holder: holder, now: now)
             if let state, state.isLimited { tookFlowLease(state) }
             log(database, JobLogRecords.lease(record, level: level, now: now))
@@ -18,10 +22,36 @@ extension JobEngine {
         return leased
     }
 
+    /// JOB.GET from one queue without aging (the usual worker): the queue and
+    /// its list are looked up once for the whole batch, not once per job.
+    private func lease(from key: QueueKey, count requested: Int, leaseMillis: Int64?, holder: Int64, now: Int64) -> [JobRecord] {
+        let known = queue(key)
+        if known?.paused == true { return [] }
+        guard let (entry, list) = list(key) else { return [] }
+        var count = requested
+        if let known, known.isLimited {
+            let allowance = flowAllowance(known, now: now)
+            if allowance < count && allowance < list.count { heldBack(known) }
+            count = min(count, allowance)
+        }
+        let state = known ?? queueState(key)
+        var leased: [JobRecord] = []
+        leased.reserveCapacity(min(count, list.count))
+        while leased.count < count, let level = list.mostUrgentLevel {
+            recordWait(state, list: list, level: level, now: now)
+            let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: leaseMillis, holder: holder, now: now,
+                                    found: (state, entry, list))
+            if state.isLimited { tookFlowLease(state) }
+            log(key.database, JobLogRecords.lease(record, level: level, now: now))
+            leased.append(record)
+        }
+        // Held back with jobs left: asking again schedules the wake at the next token.
+        if state.isLimited && leased.count < requested && !list.isEmpty { _ = flowAllowance(state, now: now) }
+        return leased
+    }
+
     /// Adds the wait of the job about to be leased from `level` to its queue's histogram.
-    private func recordWait(_ key: QueueKey, level: Int, now: Int64) {
-        guard let (_, list) = list(key) else { return }
-        let queue = queueState(key)
+    private func recordWait(_ queue: QueueState, list: ListValue, level: Int, now: Int64) {
         var since = queue.arrivals[level].oldest
         if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, let record = records[tag] {
             since = record.scheduledAt
@@ -64,9 +94,15 @@ extension JobEngine {
     /// `handle`/`id` are given when replaying the log (the job had no record yet).
     @discardableResult
     func applyLease(_ key: QueueKey, level: Int, handle: UInt64?, id: [UInt8]?, leaseMillis: Int64?, holder: Int64,
-                    now: Int64, deadline: Int64? = nil, onTimeline: Bool = true) -> JobRecord {
-        let queue = queueState(key)
-        let (entry, list) = list(key)!
+                    now: Int64, deadline: Int64? = nil, onTimeline: Bool = true,
+                    found: (QueueState, KeyEntry, ListValue)? = nil) -> JobRecord {
+        let queue: QueueState, entry: KeyEntry, list: ListValue
+        if let found {
+            (queue, entry, list) = found
+        } else {
+            queue = queueState(key)
+            (entry, list) = self.list(key)!
+        }
         let record: JobRecord = list.popOldest(at: level) { data, tag in
             if tag != 0, let existing = records[tag] {
                 existing.payload = Array(data)
@@ -103,14 +139,21 @@ extension JobEngine {
 
     /// The active job `id` held by `holder`, or the error to reply.
     func leasedJob(_ id: [UInt8], holder: Int64) throws(JobError) -> JobRecord {
-        guard let record = job(id) else { throw JobError("ERR no such job '\(JobEngine.shown(id))'") }
-        guard record.state == .active else {
-            throw JobError("ERR job '\(JobEngine.shown(id))' is \(record.state.rawValue), not active")
-        }
-        guard record.leaseHolder == holder else {
-            throw JobError("NOLEASE job '\(JobEngine.shown(id))' is leased by another connection")
-        }
+        try leasedJob(id.withUnsafeBytes { job(bytes: $0) }, id: id, holder: holder)
+    }
+
+    /// `record`, found by `id`, if it is active and leased by `holder`; else the error to reply.
+    private func leasedJob(_ record: JobRecord?, id: @autoclosure () -> [UInt8], holder: Int64) throws(JobError) -> JobRecord {
+        guard let record else { throw JobError("ERR no such job '\(JobEngine.shown(id()))'") }
+        guard record.state == .active, record.leaseHolder == holder else { throw leaseError(record, id: id()) }
         return record
+    }
+
+    private func leaseError(_ record: JobRecord, id: [UInt8]) -> JobError {
+        guard record.state == .active else {
+            return JobError("ERR job '\(JobEngine.shown(id))' is \(record.state.rawValue), not active")
+        }
+        return JobError("NOLEASE job '\(JobEngine.shown(id))' is leased by another connection")
     }
 
     static func shown(_ bytes: [UInt8]) -> String { String(decoding: bytes.prefix(128), as: UTF8.self) }
@@ -119,7 +162,15 @@ extension JobEngine {
 
     /// JOB.ACK: the job completed; `result` is kept for its RESULTTTL.
     public func ack(_ id: [UInt8], result: [UInt8], holder: Int64, now: Int64) throws(JobError) {
-        let record = try leasedJob(id, holder: holder)
+        try ack(leasedJob(id, holder: holder), result: result, now: now)
+    }
+
+    /// JOB.ACK with the id as the command's argument bytes (no copy unless there is an error).
+    public func ack(bytes id: UnsafeRawBufferPointer, result: [UInt8], holder: Int64, now: Int64) throws(JobError) {
+        try ack(leasedJob(job(bytes: id), id: Array(id), holder: holder), result: result, now: now)
+    }
+
+    private func ack(_ record: JobRecord, result: [UInt8], now: Int64) {
         queueState(record).runTime.record(millis: now - record.startedAt)
         applyAck(record, result: result, now: now)
         log(record.database, JobLogRecords.ack(record, now: now))
@@ -225,9 +276,10 @@ extension JobEngine {
             queue.active -= 1
             leaseEnded(queue)
         }
-        if record.leaseHolder > 0 {
-            leasesByHolder[record.leaseHolder]?.remove(record.handle)
-            if leasesByHolder[record.leaseHolder]?.isEmpty == true { leasesByHolder[record.leaseHolder] = nil }
+        // One lookup of the holder's set (this runs for every ack).
+        if record.leaseHolder > 0, let index = leasesByHolder.index(forKey: record.leaseHolder) {
+            leasesByHolder.values[index].remove(record.handle)
+            if leasesByHolder.values[index].isEmpty { leasesByHolder.remove(at: index) }
         }
         record.leaseHolder = 0
         record.leaseDeadline = 0

@@ -49,7 +49,7 @@ extension JobEngine {
         if list.taggedCount > 0, let tag = list.peekOldestTag(at: level), tag != 0, let waiting = records[tag] {
             queue.waitTime.record(millis: now - waiting.scheduledAt)
             let record = applyLease(key, level: level, handle: nil, id: nil, leaseMillis: nil, holder: holder, now: now,
-                                    onTimeline: false)
+                                    onTimeline: false, found: (queue, entry, list))
             slot.hasRecord = true
             slot.handle = record.handle
             slot.customID = record.customID

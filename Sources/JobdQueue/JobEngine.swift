@@ -64,6 +64,11 @@ public final class JobEngine {
     struct UniqueKey: Hashable {
         let database: Int
         let key: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(database)
+            key.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     public struct Totals: Sendable {
@@ -79,14 +84,41 @@ public final class JobEngine {
 
     /// The job with this id: a custom id, or a handle in decimal (which may
     /// be a plainly pushed job running in a worker, given a record now).
-    public func job(_ id: [UInt8]) -> JobRecord? {
-        if !handlesByID.isEmpty, let handle = handlesByID[id] { return records[handle] }
-        guard let handle = Numbers.parseInt64(id).flatMap({ UInt64(exactly: $0) }), JobRecord.decimalID(handle) == id else { return nil }
+    public func job(_ id: [UInt8]) -> JobRecord? { id.withUnsafeBytes { job(bytes: $0) } }
+
+    public func job(bytes id: UnsafeRawBufferPointer) -> JobRecord? {
+        if !handlesByID.isEmpty, let handle = handlesByID[Array(id)] { return records[handle] }
+        guard let handle = JobEngine.handle(decimal: id) else { return nil }
         if let record = records[handle] { return record.customID == nil ? record : nil }
         return recordForRunningPlainJob(handle)
     }
 
-    public func queue(_ key: QueueKey) -> QueueState? { queues[key] }
+    /// The handle an id in canonical decimal names (no sign, no leading zero), else nil.
+    static func handle(decimal id: UnsafeRawBufferPointer) -> UInt64? {
+        guard !id.isEmpty, id.count <= 19, id[0] != UInt8(ascii: "0") || id.count == 1 else { return nil }
+        var value: UInt64 = 0
+        for byte in id {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    public func queue(_ key: QueueKey) -> QueueState? {
+        if let recent = recentQueue, recent.key == key { return recent }
+        return queues[key]
+    }
+
+    /// The state of the queue named `name`, if the engine has one. The queue
+    /// asked for last is compared first, so the LPUSHes into one busy queue
+    /// neither copy nor hash its name.
+    public func queue(database: Int, _ name: UnsafeRawBufferPointer) -> QueueState? {
+        if queues.isEmpty { return nil }
+        if let recent = recentQueue, recent.key.names(database: database, name) { return recent }
+        guard let state = queues[QueueKey(database: database, name: Array(name))] else { return nil }
+        recentQueue = state
+        return state
+    }
 
     func queueState(_ key: QueueKey) -> QueueState {
         // The dispatch path asks for the same queue over and over: compare before hashing.

@@ -50,7 +50,19 @@ public final class JobRecord {
     /// The job's id: its custom id, or its handle in decimal.
     public var id: [UInt8] { customID ?? JobRecord.decimalID(handle) }
 
-    public static func decimalID(_ handle: UInt64) -> [UInt8] { Array(String(handle).utf8) }
+    /// The handle in decimal, written straight into one array (no String on the lease path).
+    public static func decimalID(_ handle: UInt64) -> [UInt8] {
+        var rest = handle, digits = 1
+        while rest >= 10 { rest /= 10; digits += 1 }
+        return [UInt8](unsafeUninitializedCapacity: digits) { buffer, initialized in
+            var value = handle
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            }
+            initialized = digits
+        }
+    }
 
     /// `id` as a custom id: nil when it is just the handle in decimal.
     static func customID(_ id: [UInt8], handle: UInt64) -> [UInt8]? { id == decimalID(handle) ? nil : id }

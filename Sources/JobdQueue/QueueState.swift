@@ -8,6 +8,20 @@ public struct QueueKey: Hashable, Sendable {
         self.database = database
         self.name = name
     }
+
+    // The name's bytes in one call: the synthesized hash feeds an [UInt8]
+    // to the hasher byte by byte, which showed up on the lease path.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(database)
+        name.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    /// Whether this is the queue named `bytes` in `database` (no copy of the name).
+    @inline(__always)
+    public func names(database: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        self.database == database && name.count == bytes.count
+            && name.withUnsafeBytes { $0.elementsEqual(bytes) }
+    }
 }
 
 /// What the engine keeps about a queue besides its list: settings,

@@ -1,16 +1,19 @@
 /// A min-heap of deadlines: blocked-client timeouts, and the job engine's
 /// timeline (delays, leases, TTLs, cron). Cancelled entries are left in place and skipped when they
 /// surface (the owner checks a serial number), which keeps removal O(1).
+///
+/// Inlinable so each module that uses it gets a version specialized for its
+/// payload: unspecialized, every insert looked up generic metadata at run time.
 public struct DeadlineHeap<Payload> {
-    private var items: [(deadline: Int64, payload: Payload)] = []
+    @usableFromInline var items: [(deadline: Int64, payload: Payload)] = []
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var isEmpty: Bool { items.isEmpty }
-    public var count: Int { items.count }
-    public var nextDeadline: Int64? { items.first?.deadline }
+    @inlinable public var isEmpty: Bool { items.isEmpty }
+    @inlinable public var count: Int { items.count }
+    @inlinable public var nextDeadline: Int64? { items.first?.deadline }
 
-    public mutating func insert(_ deadline: Int64, _ payload: Payload) {
+    @inlinable public mutating func insert(_ deadline: Int64, _ payload: Payload) {
         items.append((deadline, payload))
         var i = items.count - 1
         while i > 0 {
@@ -22,7 +25,7 @@ public struct DeadlineHeap<Payload> {
     }
 
     /// Removes and returns the earliest entry if its deadline is at or before `now`.
-    public mutating func popDue(_ now: Int64) -> Payload? {
+    @inlinable public mutating func popDue(_ now: Int64) -> Payload? {
         guard let first = items.first, first.deadline <= now else { return nil }
         let last = items.removeLast()
         if !items.isEmpty {

@@ -19,7 +19,7 @@ enum ListCommands {
         return .list(entry, list)
     }
 
-    static func end(_ call: Call) -> ListEnd { call.spec.name.hasPrefix("l") ? .head : .tail }
+    static func end(_ call: Call) -> ListEnd { call.spec.nameBytes.first == UInt8(ascii: "l") ? .head : .tail }
 
     /// Pushes `element` onto the list at `key` (creating it), as LMOVE's second half.
     static func push(_ element: [UInt8], to end: ListEnd, key: [UInt8], in db: Database, existing: KeyEntry?) {
@@ -37,7 +37,7 @@ enum ListCommands {
     /// LPUSH, RPUSH, LPUSHX, RPUSHX. In a queue with priorities, LPUSH
     /// adds at the head of the queue's default level and RPUSH at its tail.
     static func push(_ call: Call) {
-        let onlyIfExists = call.spec.name.hasSuffix("x")
+        let onlyIfExists = call.spec.nameBytes.last == UInt8(ascii: "x")
         let atHead = end(call) == .head
         let list: ListValue
         var created = false

@@ -27,6 +27,8 @@ enum JobCommands {
         }
     }
 
+    private enum GetOption { case block, count, lease }
+
     /// JOB.GET [BLOCK ms] [COUNT n] [LEASE ms] FROM queue [queue ...]
     static func get(_ call: Call) {
         var block: Int64?
@@ -35,24 +37,30 @@ enum JobCommands {
         var i = 1
         var queues: [[UInt8]] = []
         while i < call.count {
-            let option = String(decoding: call.args[i].prefix(8), as: UTF8.self).uppercased()
-            if option == "FROM" {
+            let word = call.args[i]
+            if ASCII.equalsIgnoringCase(word, "FROM") {
                 queues = (i + 1..<call.count).map { bytes(call, $0) }
                 break
             }
-            guard i + 1 < call.count else { return call.reply.error("ERR \(option.isEmpty ? "option" : option) needs a value") }
+            // Options compared in place: this runs once per worker round trip.
+            let option: GetOption? = ASCII.equalsIgnoringCase(word, "BLOCK") ? .block
+                : ASCII.equalsIgnoringCase(word, "COUNT") ? .count : ASCII.equalsIgnoringCase(word, "LEASE") ? .lease : nil
+            guard i + 1 < call.count else {
+                let shown = String(decoding: word.prefix(8), as: UTF8.self).uppercased()
+                return call.reply.error("ERR \(shown.isEmpty ? "option" : shown) needs a value")
+            }
             let value = Numbers.parseInt64(call.args[i + 1])
             switch option {
-            case "BLOCK":
+            case .block:
                 guard let value, value >= 0 else { return call.reply.error("ERR BLOCK must be an integer of milliseconds >= 0 (0 waits forever)") }
                 block = value
-            case "COUNT":
+            case .count:
                 guard let value, value >= 1, value <= 100_000 else { return call.reply.error("ERR COUNT must be an integer from 1 to 100000") }
                 count = Int(value)
-            case "LEASE":
+            case .lease:
                 guard let value, value >= 1, value <= Int64.max / 4 else { return call.reply.error("ERR LEASE must be an integer of milliseconds > 0") }
                 lease = value
-            default:
+            case nil:
                 return call.reply.error("ERR unknown option '\(Server.shown(call.args[i], limit: 64))'; expected BLOCK, COUNT, LEASE or FROM")
             }
             i += 2
@@ -76,7 +84,7 @@ enum JobCommands {
         for job in jobs {
             reply.arrayHeader(4)
             reply.bulk(job.queue)
-            reply.bulk(job.id)
+            if let custom = job.customID { reply.bulk(custom) } else { reply.bulkDecimal(Int64(job.handle)) }
             reply.bulk(job.payload ?? [])
             reply.integer(job.attempts)
         }
@@ -86,7 +94,7 @@ enum JobCommands {
     static func ack(_ call: Call) {
         if call.count > 3 { return call.wrongArity() }
         run(call) { () throws(JobError) in
-            try call.server.jobs.ack(bytes(call, 1), result: call.count == 3 ? bytes(call, 2) : [], holder: call.client.id, now: call.now)
+            try call.server.jobs.ack(bytes: call.args[1], result: call.count == 3 ? bytes(call, 2) : [], holder: call.client.id, now: call.now)
             call.reply.ok()
         }
     }

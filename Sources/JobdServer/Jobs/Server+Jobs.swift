@@ -73,8 +73,7 @@ extension Server {
     /// the engine has never seen: then nothing is allocated or looked up).
     @inline(__always)
     func knownQueue(_ call: Call) -> QueueState? {
-        guard !jobs.queues.isEmpty else { return nil }
-        return jobs.queue(QueueKey(database: call.client.databaseIndex, name: Array(call.args[1])))
+        jobs.queue(database: call.client.databaseIndex, call.args[1])
     }
 
     // MARK: INFO
