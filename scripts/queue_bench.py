@@ -194,7 +194,10 @@ def beanstalkd_producer(conn, queue, jobs, batch, payload, workers):
             raise ReplyError('put: %r' % line)
 
 
-# ---- workers: one connection, a blocking take then an ack per job, no pipelining.
+# ---- workers: one connection each. brpop, jobget and beanstalkd take one job per
+# round trip (then ack it); jobget-batch and blmpop take up to --prefetch (jobget-batch
+# pipelines its acks with the next take). Each system's loop is written out on its
+# own so that no system pays for another's generality.
 # Each returns (jobs done, monotonic time of its last real ack).
 
 def brpop_worker(conn, queue):
