@@ -94,14 +94,10 @@ public final class JobEngine {
     }
 
     /// The handle an id in canonical decimal names (no sign, no leading zero), else nil.
+    /// Numbers.parseInt64 is already Redis-strict about the form, and copies nothing.
     static func handle(decimal id: UnsafeRawBufferPointer) -> UInt64? {
-        guard !id.isEmpty, id.count <= 19, id[0] != UInt8(ascii: "0") || id.count == 1 else { return nil }
-        var value: UInt64 = 0
-        for byte in id {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
-        }
-        return value
+        guard let value = Numbers.parseInt64(id), value >= 0 else { return nil }
+        return UInt64(value)
     }
 
     public func queue(_ key: QueueKey) -> QueueState? {
