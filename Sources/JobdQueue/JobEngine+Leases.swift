@@ -293,6 +293,7 @@ extension JobEngine {
         let ttl = record.options.resultTTL ?? settings.resultTTL
         record.forgetAt = now + max(0, ttl)
         timeline.schedule(.forget, record.handle, at: record.forgetAt)
+        noteKept(record)
     }
 
     /// Clients holding leases (for INFO).

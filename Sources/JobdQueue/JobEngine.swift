@@ -45,6 +45,11 @@ public final class JobEngine {
     var recentQueue: QueueState?
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     public internal(set) var totals = Totals()
+    /// Finished records waiting out their result TTL, oldest first: what
+    /// maxmemory may evict (JobEngine+Memory.swift). Holds stale handles too.
+    var keptRecords = RingDeque<UInt64>()
+    /// Records forgotten early to stay under maxmemory.
+    public internal(set) var evictedRecords = 0
 
     /// A change to log: the database and a function that encodes the `JOBD`
     /// record (called only when something is logged).

@@ -68,7 +68,9 @@ extension JobEngine {
             timeline.schedule(.due, record.handle, at: record.scheduledAt)
         case .active: queue.active += 1
         case .dead: queue.dead.append(record.handle)
-        case .completed, .expired, .canceled: timeline.schedule(.forget, record.handle, at: record.forgetAt)
+        case .completed, .expired, .canceled:
+            timeline.schedule(.forget, record.handle, at: record.forgetAt)
+            noteKept(record)
         case .pending: break
         }
         if record.expiresAt > 0 && !state.isFinished { timeline.schedule(.ttl, record.handle, at: record.expiresAt) }

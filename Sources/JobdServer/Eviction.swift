@@ -14,9 +14,13 @@ struct EvictionCandidate {
 /// maxmemory: before a write runs, memory over the limit is brought back
 /// under it by evicting keys that the policy allows, approximating LRU/LFU
 /// by sampling (maxmemory-samples keys per database and round, the best 16
-/// kept in a pool). Lists are never evicted: they are queues of jobs. When
-/// only protected data remains, commands flagged denyoom get -OOM and
-/// nothing changes; reads, deletes and pops keep working so queues drain.
+/// kept in a pool). Lists are never evicted: they are queues of jobs.
+/// Before any key, the records of finished jobs kept for their results go,
+/// oldest finish first, under every policy but noeviction (each has a TTL,
+/// result-ttl, and would be forgotten then anyway); no unfinished or dead
+/// job is ever evicted. When only protected data remains, commands flagged
+/// denyoom get -OOM and nothing changes; reads, deletes and pops keep
+/// working so queues drain.
 ///
 /// Memory is what the allocator reports in use (mallinfo2), read once per
 /// loop turn; within a turn, evictions subtract an estimate of what they
@@ -42,7 +46,7 @@ extension Server {
         }
         var evicted = 0
         while usedMemoryEstimate > limit {
-            guard config.maxMemoryPolicy != .noeviction, let freed = evictOne() else {
+            guard config.maxMemoryPolicy != .noeviction, let freed = jobs.evictKeptRecord() ?? evictOne() else {
                 memoryWasOver = true
                 return false
             }
@@ -154,10 +158,11 @@ extension Server {
         evictionPool.removeAll()
     }
 
-    /// Bytes held by queues (lists): what eviction never frees. Walks every
-    /// key, so INFO memory costs O(keys), like INFO keyspace's counts would.
+    /// Bytes held by queues (lists) and job records: mostly what eviction
+    /// never frees. Walks every key and record, so INFO memory costs
+    /// O(keys + jobs), like INFO keyspace's counts would.
     func memoryHeldByQueues() -> Int {
-        var total = 0
+        var total = jobs.recordMemoryEstimate()
         for db in keyspace.databases where db.count > 0 {
             db.forEachStored { entry in
                 if case let .list(list) = entry.value { total += list.allocatedBytes + 96 + entry.key.count }

@@ -123,3 +123,64 @@ def test_info_memory_reports_what_queues_hold(fresh_jobd):
     assert jobs + 1_000_000 <= used
     assert {'used_memory_human', 'used_memory_rss', 'used_memory_peak', 'maxmemory', 'maxmemory_policy',
             'mem_fragmentation_ratio'} <= set(memory)
+
+
+def finish_jobs(c, queue, count, result):
+    """Adds `count` jobs, leases them in one JOB.GET and acks each with `result`; returns their ids."""
+    ids = [reply[1].decode() for reply in pipeline(c, [['JOB.ADD', queue, 'p%d' % i] for i in range(count)])]
+    taken = value(c.cmd('JOB.GET', 'COUNT', str(count), 'FROM', queue))
+    assert len(taken) == count
+    assert all(reply == ('+', 'OK') for reply in pipeline(c, [['JOB.ACK', job[1], result] for job in taken]))
+    return ids
+
+
+@pytest.mark.parametrize('policy', ['allkeys-lru', 'volatile-ttl'])
+def test_kept_results_are_evicted_oldest_first_and_unfinished_jobs_never(fresh_jobd, policy):
+    server = fresh_jobd('--appendonly', 'no', '--maxmemory', '30mb', '--maxmemory-policy', policy)
+    c = server.conn()
+    dead_id = value(c.cmd('JOB.ADD', 'risky', 'boom'))
+    c.cmd('JOB.GET', 'FROM', 'risky')
+    assert c.cmd('JOB.FAIL', dead_id, 'broken') == ('+', 'OK')
+    waiting = ['waiting-%d' % i for i in range(1000)]
+    c.cmd('LPUSH', 'later', *waiting)
+    delayed_id = value(c.cmd('JOB.ADD', 'later', 'in-an-hour', 'DELAY', '3600000'))
+    first_ids = finish_jobs(c, 'work', 500, 'r' * 2000)
+    for _ in range(39):  # 20,000 results of 2 KB: about 40 MB, over the 30 MB limit
+        last_ids = finish_jobs(c, 'work', 500, 'r' * 2000)
+    c.cmd('JOB.ADD', 'work', 'one-more')  # a write: brings memory back under the limit
+    jobs, memory = info(c, 'jobs'), info(c, 'memory')
+    assert int(jobs['job_records_evicted']) > 2000, jobs
+    assert int(memory['used_memory']) <= 30 * 1024 * 1024 * 1.1, memory['used_memory']
+    assert c.cmd('JOB.RESULT', first_ids[0])[0] == '-', 'the oldest result should have been evicted'
+    assert value(c.cmd('JOB.RESULT', last_ids[-1])) == b'r' * 2000, 'the newest result should be kept'
+    # Nothing unfinished or dead was touched.
+    assert value(c.cmd('QUEUE.DEAD', 'risky'))[0][0] == dead_id
+    fields = value(c.cmd('JOB.INFO', delayed_id))
+    assert dict(zip(fields[::2], fields[1::2]))[b'state'] == b'delayed'
+    assert value(c.cmd('LRANGE', 'later', '0', '-1')) == [job.encode() for job in reversed(waiting)]
+    assert int(info(c, 'stats')['evicted_keys']) == 0  # the records went first: no key had to
+
+
+def test_noeviction_keeps_results_and_refuses_new_jobs(fresh_jobd):
+    server = fresh_jobd('--appendonly', 'no', '--maxmemory', '20mb', '--maxmemory-policy', 'noeviction')
+    c = server.conn()
+    first_ids = finish_jobs(c, 'work', 500, 'r' * 2000)
+    refused = 0
+    for _ in range(20):
+        replies = pipeline(c, [['JOB.ADD', 'work', 'p'] for _ in range(500)])
+        refused += sum(1 for reply in replies if reply == OOM)
+        taken = value(c.cmd('JOB.GET', 'COUNT', '500', 'FROM', 'work'))
+        # Acks are never refused: a finished job must be able to say so.
+        assert all(reply == ('+', 'OK') for reply in pipeline(c, [['JOB.ACK', job[1], 'r' * 2000] for job in taken]))
+    assert refused > 0
+    assert int(info(c, 'jobs')['job_records_evicted']) == 0
+    assert value(c.cmd('JOB.RESULT', first_ids[0])) == b'r' * 2000
+
+
+def test_info_memory_counts_job_records(fresh_jobd):
+    server = fresh_jobd('--appendonly', 'no')
+    c = server.conn()
+    before = int(info(c, 'memory')['used_memory_jobs'])
+    finish_jobs(c, 'work', 1000, 'r' * 1000)
+    after = int(info(c, 'memory')['used_memory_jobs'])
+    assert after - before >= 1000 * 1000, (before, after)

@@ -94,6 +94,7 @@ extension Server {
             ("jobs_dead", String(jobs.count(in: .dead))),
             ("jobs_completed_kept", String(jobs.count(in: .completed))),
             ("job_records", String(jobs.jobCount)),
+            ("job_records_evicted", String(jobs.evictedRecords)),
             ("total_jobs_added", String(t.added)),
             ("total_jobs_leased", String(t.leased)),
             ("total_jobs_completed", String(t.completed)),
