@@ -119,8 +119,9 @@ extension JobEngine {
         }!
         if list.isEmpty { keyspace[key.database].remove(entry) }
         queue.arrivals[level].reconcile(list.count(at: level))
-        // A job renamed along with its list (RENAME) belongs to the queue it was taken from.
+        // A job whose list was renamed or moved (RENAME, MOVE) belongs to the queue it was taken from.
         record.queue = key.name
+        if record.database != key.database { move(record, toDatabase: key.database) }
         record.move(to: .active)
         record.attempts += 1
         record.startedAt = now

@@ -41,6 +41,9 @@ public final class JobEngine {
     var nextQueueSerial: UInt64 = 0
     /// Queues waiting for a token, by serial, until their timeline wake comes (JobEngine+Flow.swift).
     var flowWakes: [UInt64: QueueState] = [:]
+    /// Queue states made by plain pushes, for the sweep that lets unused ones go (JobEngine+QueueLifetime.swift).
+    var plainQueues: [QueueState] = []
+    var plainSweepCursor = 0
     /// The queue state last looked up (cleared whenever queue states are removed).
     var recentQueue: QueueState?
     var random: any RandomNumberGenerator = SystemRandomNumberGenerator()

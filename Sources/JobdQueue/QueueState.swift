@@ -27,7 +27,8 @@ public struct QueueKey: Hashable, Sendable {
 /// What the engine keeps about a queue besides its list: settings,
 /// counters, dead letters and when its pending jobs arrived.
 public final class QueueState {
-    public let key: QueueKey
+    /// Changes only when SWAPDB swaps its database.
+    public internal(set) var key: QueueKey
     /// Names the queue on the engine's timeline (flow-control wakes).
     let serial: UInt64
     /// The level of a plain LPUSH/RPUSH (QUEUE.CONFIG q PRIORITY p).
@@ -57,6 +58,18 @@ public final class QueueState {
     var flow = FlowControl()
     /// A rate or concurrency limit is set: the one check an unlimited queue costs the dispatch path.
     public internal(set) var isLimited = false
+
+    /// When the plain-push sweep first found the list gone (0: there when last looked).
+    var listGoneSince: Int64 = 0
+
+    /// Settings differ from the defaults: kept across FLUSHDB, listed by QUEUE.LIST even when empty.
+    public var hasSettings: Bool { defaultPriority != PriorityLevels.defaultLevel || paused || isLimited }
+
+    /// Nothing but plain pushes ever happened here (no lease, delay, finish or setting).
+    var onlyPlainPushes: Bool {
+        leased == 0 && active == 0 && delayed == 0 && completed == 0 && failed == 0 && expired == 0
+            && canceled == 0 && dead.isEmpty && !hasSettings
+    }
 
     init(key: QueueKey, serial: UInt64) {
         self.key = key

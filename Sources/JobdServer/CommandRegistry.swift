@@ -174,6 +174,8 @@ enum CommandRegistry {
                     summary: "Returns a random key name from the database.", handler: KeyCommands.randomkey),
         CommandSpec("rename", arity: 3, flags: [.write], keys: KeyPositions(first: 1, last: 2, step: 1), group: "generic",
                     summary: "Renames a key and overwrites the destination.", syntax: "key newkey", handler: KeyCommands.rename),
+        CommandSpec("move", arity: 3, flags: [.write, .fast], keys: .one, group: "generic",
+                    summary: "Moves a key to another database.", syntax: "key db", handler: KeyCommands.move),
         CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: KeyPositions(first: 1, last: 2, step: 1), group: "generic",
                     summary: "Renames a key only when the target key name doesn't exist.", syntax: "key newkey",
                     handler: KeyCommands.rename),

@@ -17,7 +17,10 @@ extension Server {
         peakMemory = max(peakMemory, ProcessMemory.allocatedBytes())
         if memoryWasOver { _ = makeRoomForWrite() }  // keep evicting between writes
         if cronCount % 10 == 0 { considerAutomaticRewrite() }
-        if cronCount % max(1, config.hz) == 0 { expireHTTPConnections() }
+        if cronCount % max(1, config.hz) == 0 {
+            expireHTTPConnections()
+            jobs.sweepPlainQueues(now: now)
+        }
         jobs.sampleRates(now: now)
         notifyStatusIfDue()
     }

@@ -7,7 +7,8 @@ public struct RingDeque<Element> {
     @usableFromInline var head = 0
     @usableFromInline var storedCount = 0
 
-    @inlinable public init() { storage = ContiguousArray(repeating: nil, count: 4) }
+    /// Allocates nothing until the first element: many deques (per queue, per level) stay empty.
+    @inlinable public init() { storage = [] }
 
     @inlinable public var count: Int { storedCount }
     @inlinable @inline(__always) public var isEmpty: Bool { count == 0 }
@@ -92,13 +93,13 @@ public struct RingDeque<Element> {
     }
 
     @inlinable public mutating func removeAll() {
-        storage = ContiguousArray(repeating: nil, count: 4)
+        storage = []
         head = 0
         storedCount = 0
     }
 
     @inlinable mutating func grow() {
-        var bigger = ContiguousArray<Element?>(repeating: nil, count: storage.count * 2)
+        var bigger = ContiguousArray<Element?>(repeating: nil, count: Swift.max(4, storage.count * 2))
         for i in 0..<count { bigger[i] = storage[(head + i) & mask] }
         storage = bigger
         head = 0

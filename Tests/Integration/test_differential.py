@@ -148,3 +148,21 @@ def test_blocking_scenarios_match_redis(both, name):
     mine = scenario(jobd, steps)
     theirs = scenario(redis, steps)
     assert mine == theirs
+
+
+def test_move_matches_redis(both):
+    jobd, redis = both
+    replies = {}
+    for name, server in (('jobd', jobd), ('redis', redis)):
+        c = server.conn()
+        c.cmd('SELECT', 0)
+        replies[name] = [c.cmd(*command) for command in [
+            ['RPUSH', 'q', 'a', 'b'], ['SET', 's', 'v', 'EX', '100'], ['SET', 'taken', 'x'],
+            ['MOVE', 'q', '1'], ['MOVE', 'q', '1'], ['MOVE', 'missing', '1'], ['MOVE', 's', '0'],
+            ['MOVE', 's', '16'], ['MOVE', 's', '-1'], ['MOVE', 's', 'x'], ['MOVE', 's'],
+            ['SELECT', '1'], ['SET', 'taken', 'y'], ['SELECT', '0'], ['MOVE', 'taken', '1'], ['MOVE', 's', '1'],
+            ['EXISTS', 'q', 's', 'taken'], ['SELECT', '1'], ['LRANGE', 'q', '0', '-1'], ['GET', 'taken'],
+            ['TTL', 's'], ['TYPE', 's'], ['FLUSHDB'], ['SELECT', '0'],
+        ]]
+        c.cmd('FLUSHALL')
+    assert replies['jobd'] == replies['redis']

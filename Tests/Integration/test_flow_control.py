@@ -316,6 +316,35 @@ def test_queue_config_lines_apply_after_the_log_and_win_for_what_they_name(tmp_p
         cleanup(j)
 
 
+def test_flushall_drops_runtime_queue_settings_and_config_lines_hold_again(tmp_path):
+    j = fresh()
+    conf = tmp_path / 'jobd.conf'
+    conf.write_text('queue critical priority 1 concurrency 2\n')
+    try:
+        j.start('--config', str(conf))
+        c = conn(j)
+        c.cmd('QUEUE.CONFIG', 'critical', 'RATE', '5/s')
+        c.cmd('QUEUE.CONFIG', 'other', 'PRIORITY', 3)
+        c.cmd('QUEUE.PAUSE', 'held')
+        c.cmd('LPUSH', 'critical', 'a')
+        assert c.cmd('FLUSHALL') == ('+', 'OK')
+        # QUEUE.CONFIG and QUEUE.PAUSE are data, as keys are: gone. The file's line is configuration: it holds.
+        assert settings(c, 'critical') == {b'priority': 1, b'rate': b'', b'concurrency': 2, b'paused': 0}
+        assert settings(c, 'other')[b'priority'] == 5
+        assert settings(c, 'held')[b'paused'] == 0
+        c.cmd('LPUSH', 'critical', 'b')
+        assert value(c.cmd('QUEUE.STATS', 'critical'))[3][1::2][1] == 1  # pending_by_priority: level 1 holds it
+        # The same after a restart that replays the FLUSHALL from the log.
+        j.stop()
+        j.start('--config', str(conf))
+        c = conn(j)
+        assert settings(c, 'critical') == {b'priority': 1, b'rate': b'', b'concurrency': 2, b'paused': 0}
+        assert settings(c, 'other')[b'priority'] == 5
+        assert j.stop() == 0
+    finally:
+        cleanup(j)
+
+
 def test_a_bad_queue_line_stops_the_server_naming_it(tmp_path):
     conf = tmp_path / 'bad.conf'
     conf.write_text('port %d\nqueue q rate fast\n' % free_port())

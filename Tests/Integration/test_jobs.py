@@ -259,6 +259,27 @@ def test_pause_resume_and_purge(jobd):
     assert b'q' in value(c.cmd('QUEUE.LIST'))  # still has an active job
 
 
+def test_a_plain_lpush_into_a_new_list_is_counted_from_its_first_job(jobd):
+    c = jobd.conn()
+    assert c.cmd('LPUSH', 'fresh', 'a', 'b', 'c') == (':', 3)
+    c.cmd('RPUSH', 'fresh', 'd')
+    time.sleep(1.1)
+    s = stats(c, 'fresh')
+    assert s[b'enqueued'] == 4 and s[b'pending'] == 4
+    assert s[b'oldest_pending_ms'] >= 1000
+    assert b'fresh' in value(c.cmd('QUEUE.LIST'))
+
+
+def test_queue_list_shows_empty_queues_with_settings_and_not_plain_empty_ones(jobd):
+    c = jobd.conn()
+    c.cmd('QUEUE.CONFIG', 'critical', 'PRIORITY', 1)
+    c.cmd('QUEUE.CONFIG', 'limited', 'RATE', '10/s')
+    c.cmd('QUEUE.PAUSE', 'held')
+    c.cmd('LPUSH', 'drained', 'x')
+    c.cmd('RPOP', 'drained')
+    assert value(c.cmd('QUEUE.LIST')) == [b'critical', b'held', b'limited']
+
+
 def test_plain_pops_take_jobs_out_of_the_engine(jobd):
     c = jobd.conn()
     job = value(c.cmd('JOB.ADD', 'q', 'x', 'UNIQUE', 'u'))
@@ -390,6 +411,53 @@ def test_a_log_rewrite_keeps_job_records_levels_and_settings():
             assert info(c, dead)[b'errors'] == [b'oops']
             assert [e[0] for e in value(c.cmd('CRON.LIST'))] == [b'hourly']
             assert [j[2] for j in get(c, 'q', count=10)] == [b'urgent', b'after-rewrite', b'plain3', b'low']
+        finally:
+            again.stop()
+    finally:
+        server.stop()
+
+
+def test_swapdb_swaps_the_jobs_and_move_carries_pending_ones_along():
+    server = start_jobd('--appendonly', 'yes')
+    try:
+        c = server.conn()
+        first = value(c.cmd('JOB.ADD', 'q', 'a', 'UNIQUE', 'u'))
+        delayed = value(c.cmd('JOB.ADD', 'q', 'later', 'DELAY', 600000))
+        c.cmd('QUEUE.CONFIG', 'q', 'PRIORITY', 2)
+        assert c.cmd('SWAPDB', 0, 1) == ('+', 'OK')
+        assert stats(c, 'q')[b'delayed'] == 0 and c.cmd('LLEN', 'q') == (':', 0)
+        assert c.cmd('JOB.ADD', 'q', 'again', 'UNIQUE', 'u')[1] != first, 'the unique key went with its db'
+        c.cmd('SELECT', 1)
+        assert stats(c, 'q')[b'delayed'] == 1 and stats(c, 'q')[b'default_priority'] == 2
+        assert c.cmd('JOB.ADD', 'q', 'dup', 'UNIQUE', 'u') == ('$', first)
+        [[queue, got, _, _]] = get(c, 'q')
+        assert (queue, got) == (b'q', first)
+        assert c.cmd('JOB.ACK', first, 'done') == ('+', 'OK')
+        assert stats(c, 'q')[b'completed'] == 1
+        # MOVE carries the list: its jobs are leased, failed and retried in the database they went to.
+        c.cmd('SELECT', 0)
+        moved = value(c.cmd('JOB.ADD', 'm', 'b', 'RETRIES', 1, 'UNIQUE', 'mu'))
+        assert c.cmd('MOVE', 'm', 1) == (':', 1)
+        c.cmd('SELECT', 1)
+        [[_, got, _, _]] = get(c, 'm')
+        assert got == moved
+        assert c.cmd('JOB.FAIL', moved, 'once', 'RETRYIN', 0) == ('+', 'OK')
+        time.sleep(0.2)
+        assert c.cmd('LLEN', 'm') == (':', 1)
+        assert c.cmd('JOB.ADD', 'm', 'dup', 'UNIQUE', 'mu') == ('$', moved)
+        c.cmd('SELECT', 0)
+        assert c.cmd('EXISTS', 'm') == (':', 0)
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait()
+        again = start_jobd('--appendonly', 'yes', '--dir', os.path.join(server.workdir, 'data'))
+        try:
+            c = again.conn()
+            c.cmd('SELECT', 1)
+            assert info(c, delayed)[b'state'] == b'delayed' and stats(c, 'q')[b'delayed'] == 1
+            assert c.cmd('LLEN', 'm') == (':', 1) and info(c, moved)[b'attempts'] == 1
+            assert c.cmd('JOB.ADD', 'm', 'dup', 'UNIQUE', 'mu') == ('$', moved)
+            c.cmd('SELECT', 0)
+            assert stats(c, 'q')[b'delayed'] == 0
         finally:
             again.stop()
     finally:

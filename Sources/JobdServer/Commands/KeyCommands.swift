@@ -201,4 +201,25 @@ enum KeyCommands {
         call.logAsIs()
         nx ? call.reply.integer(1) : call.reply.ok()
     }
+
+    /// MOVE key db: moves the key (with its TTL) to another database, unless
+    /// the key is there already. A queue's list takes its pending jobs along.
+    static func move(_ call: Call) {
+        guard let index = call.integer(2, orReply: "ERR value is not an integer or out of range") else { return }
+        let databases = call.server.keyspace.databases
+        guard index >= 0 && index < Int64(databases.count) else { return call.reply.error("ERR DB index is out of range") }
+        let destination = databases[Int(index)], source = call.db
+        if destination === source { return call.reply.error("ERR source and destination objects are the same") }
+        guard let entry = source.lookup(call.args[1]) else { return call.reply.integer(0) }
+        if destination.lookup(call.args[1]) != nil { return call.reply.integer(0) }
+        if let rewrite = call.server.rewrite { rewrite.preserve(key: call.args[1], in: destination) }
+        let expiry = entry.expiresAt
+        let value = entry.value
+        source.remove(entry)
+        let moved = destination.add(call.args[1], value)
+        if expiry != KeyEntry.persistent { destination.setExpiry(moved, at: expiry) }
+        call.logAsIs()
+        call.server.touch(database: Int(index), key: call.args[1])
+        call.reply.integer(1)
+    }
 }

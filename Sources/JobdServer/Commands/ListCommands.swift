@@ -49,16 +49,14 @@ enum ListCommands {
             list = ListValue()
             created = true
         }
-        let queue = call.server.knownQueue(call)
-        let level = queue?.defaultPriority ?? PriorityLevels.defaultLevel
+        let queue = call.server.queueForPush(call)
+        let level = queue.defaultPriority
         if level != PriorityLevels.defaultLevel || list.levels != nil {
             for i in 2..<call.count { list.push(call.args[i], level: level, atLevelHead: atHead) }
         } else {
             for i in 2..<call.count { atHead ? list.pushFront(call.args[i]) : list.pushBack(call.args[i]) }
         }
-        if let queue {
-            call.server.jobs.notePush(queue, level: level, count: call.count - 2, frontOfLine: !atHead, now: call.now)
-        }
+        call.server.jobs.notePush(queue, level: level, count: call.count - 2, frontOfLine: !atHead, now: call.now)
         if created { call.db.add(call.args[1], .list(list)) }
         call.logAsIs()
         call.reply.integer(list.count)

@@ -21,6 +21,9 @@ enum ServerCommands {
         emptied.forEach { $0.removeAll() }
         server.jobs.removeAll(database: call.spec.name == "flushall" ? nil : call.client.databaseIndex)
         call.logAsIs()
+        // Queue settings made at run time (QUEUE.CONFIG) are data and go; the
+        // config file's `queue` lines are configuration and hold again at once.
+        if !server.loading { server.applyQueueSettings() }
         call.reply.ok()
     }
 
@@ -61,6 +64,7 @@ enum ServerCommands {
             call.server.touchWatchedKeys(in: first, orIn: second)
             call.server.touchWatchedKeys(in: second, orIn: first)
             call.server.keyspace[Int(a)].swapContents(with: call.server.keyspace[Int(b)])
+            call.server.jobs.swapDatabases(Int(a), Int(b))
             call.server.databasesSwapped(Int(a), Int(b))
             call.logAsIs()
         }

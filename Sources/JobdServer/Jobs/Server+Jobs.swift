@@ -69,11 +69,10 @@ extension Server {
         }
     }
 
-    /// The engine's state of the queue a list command names (nil for lists
-    /// the engine has never seen: then nothing is allocated or looked up).
+    /// The engine's state of the queue a push names, made on the first push.
     @inline(__always)
-    func knownQueue(_ call: Call) -> QueueState? {
-        jobs.queue(database: call.client.databaseIndex, call.args[1])
+    func queueForPush(_ call: Call) -> QueueState {
+        jobs.queueForPush(database: call.client.databaseIndex, call.args[1])
     }
 
     // MARK: INFO
@@ -115,15 +114,17 @@ extension Server {
 }
 
 extension Server {
-    /// The queues of a database (QUEUE.LIST, INFO): its list keys, and the
-    /// queues with jobs outside their list or paused. O(keys).
+    /// The queues of a database (QUEUE.LIST, INFO): its list keys, the
+    /// queues with jobs outside their list, and the empty queues that have
+    /// settings (QUEUE.CONFIG, QUEUE.PAUSE) or a worker pool. O(keys).
     func queueNames(_ db: Database) -> Set<[UInt8]> {
         var names = Set<[UInt8]>()
         db.forEachLive { entry in if entry.value.isList { names.insert(entry.key) } }
         for (key, state) in jobs.queues where key.database == db.index
-            && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty || state.paused) {
+            && (state.active > 0 || state.delayed > 0 || !state.dead.isEmpty || state.hasSettings) {
             names.insert(key.name)
         }
+        for pool in jobs.pools where pool.spec.database == db.index { names.formUnion(pool.spec.queues) }
         return names
     }
 
