@@ -61,6 +61,15 @@ final class CommandTable {
         return commands[index]
     }
 
+    /// A command or, as COMMAND INFO and DOCS take it, a subcommand named
+    /// "container|sub" ("config|get"), in any case.
+    func lookupIncludingSubcommands(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        guard let bar = name.firstIndex(of: UInt8(ascii: "|")) else { return lookup(name) }
+        guard let container = lookup(UnsafeRawBufferPointer(rebasing: name[..<bar])) else { return nil }
+        let sub = name[(bar + 1)...]
+        return container.subcommands.first { $0.nameBytes.count == sub.count && zip($0.nameBytes, sub).allSatisfy { $0 == ASCII.lower($1) } }
+    }
+
     func lookup(_ name: String) -> CommandSpec? {
         Array(name.utf8).withUnsafeBytes { lookup($0) }
     }

@@ -160,6 +160,11 @@ def test_command_introspection(jobd):
     get = value(c.cmd('COMMAND', 'INFO', 'get'))[0]
     assert get[0] == b'get' and get[1] == 2 and 'readonly' in get[2] and get[3:6] == [1, 1, 1]
     assert value(c.cmd('COMMAND', 'INFO', 'nosuch')) == [None]
+    # Subcommands by their full name, as Redis 7 (redis-cli's hints ask this way).
+    config_get, nothing, bad = value(c.cmd('COMMAND', 'INFO', 'config|get', 'config|nosuch', 'nosuch|get'))
+    assert config_get[0] == b'config|get' and config_get[1] == -3 and (nothing, bad) == (None, None)
+    assert value(c.cmd('COMMAND', 'INFO', 'CONFIG|GET'))[0][0] == b'config|get'
+    assert value(c.cmd('COMMAND', 'DOCS', 'client|kill'))[0] == b'client|kill'
     docs = value(c.cmd('COMMAND', 'DOCS', 'set'))
     assert docs[0] == b'set'
     set_docs = dict(zip(docs[1][::2], docs[1][1::2]))

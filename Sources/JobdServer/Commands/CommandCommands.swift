@@ -21,7 +21,7 @@ enum CommandCommands {
         if call.count == 2 { return all(call) }
         call.reply.arrayHeader(call.count - 2)
         for i in 2..<call.count {
-            if let spec = call.server.commands.lookup(call.args[i]) { writeInfo(spec, call.reply) } else { call.reply.nullArray() }
+            if let spec = call.server.commands.lookupIncludingSubcommands(call.args[i]) { writeInfo(spec, call.reply) } else { call.reply.nullArray() }
         }
     }
 
@@ -31,12 +31,12 @@ enum CommandCommands {
             specs = call.server.commands.commands
         } else {
             for i in 2..<call.count {
-                if let spec = call.server.commands.lookup(call.args[i]) { specs.append(spec) }
+                if let spec = call.server.commands.lookupIncludingSubcommands(call.args[i]) { specs.append(spec) }
             }
         }
         call.reply.mapHeader(specs.count)
         for spec in specs {
-            call.reply.bulk(spec.name)
+            call.reply.bulk(spec.fullName)
             writeDocs(spec, call.reply)
         }
     }
