@@ -152,6 +152,12 @@ public final class JobEngine {
     public var jobCount: Int { records.count }
     public func count(in state: JobState) -> Int { records.values.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 
+    /// Jobs delayed, active (in-process plain jobs included: they have no
+    /// record) and dead, summed over the queues: O(queues), not O(jobs).
+    public var queueTotals: (delayed: Int, active: Int, dead: Int) {
+        queues.values.reduce((0, 0, 0)) { ($0.0 + $1.delayed, $0.1 + $1.active, $0.2 + $1.dead.count) }
+    }
+
     func newHandle() -> UInt64 {
         // A handle whose decimal form is somebody's custom id is skipped.
         while records[nextHandle] != nil || (!handlesByID.isEmpty && handlesByID[JobRecord.decimalID(nextHandle)] != nil) {

@@ -226,6 +226,18 @@ def test_worker_scale_changes_the_thread_count_at_runtime():
         cleanup(j)
 
 
+def test_info_jobs_counts_plainly_pushed_jobs_running_in_workers_as_active():
+    j = fresh()
+    try:
+        r = j.start('--worker', 'q sleep concurrency 2')
+        r.lpush('q', 3000, 3000, 3000)
+        wait_until(lambda: r.info('jobs')['jobs_active'] == 2, what='two running sleep jobs')
+        assert r.info('jobs')['jobs_pending'] == 1
+        assert j.stop() == 0
+    finally:
+        cleanup(j)
+
+
 def test_bad_worker_lines_are_refused_at_start():
     for line in ['q', 'q nosuch', 'q noop concurrency 0', 'q exec', 'q echo extra', ',q noop', 'q noop timeout -1']:
         port = free_port()

@@ -79,6 +79,7 @@ extension Server {
 
     func jobsInfoFields() -> [(String, String)] {
         let t = jobs.totals
+        let totals = jobs.queueTotals
         var pending = 0
         var queues = 0
         for db in keyspace.databases {
@@ -88,9 +89,9 @@ extension Server {
         return [
             ("queues", String(queues)),
             ("jobs_pending", String(pending)),
-            ("jobs_delayed", String(jobs.count(in: .delayed))),
-            ("jobs_active", String(jobs.count(in: .active))),
-            ("jobs_dead", String(jobs.count(in: .dead))),
+            ("jobs_delayed", String(totals.delayed)),
+            ("jobs_active", String(totals.active)),
+            ("jobs_dead", String(totals.dead)),
             ("jobs_completed_kept", String(jobs.count(in: .completed))),
             ("job_records", String(jobs.jobCount)),
             ("job_records_evicted", String(jobs.evictedRecords)),
