@@ -193,11 +193,7 @@ enum KeyCommands {
             if nx { return call.reply.integer(0) }
             db.remove(target)
         }
-        let expiry = source.expiresAt
-        let value = source.value
-        db.remove(source)
-        let moved = db.add(call.args[2], value)
-        if expiry != KeyEntry.persistent { db.setExpiry(moved, at: expiry) }
+        relocate(source, from: db, to: db, as: call.args.bytes(2))
         call.logAsIs()
         nx ? call.reply.integer(1) : call.reply.ok()
     }
@@ -213,13 +209,17 @@ enum KeyCommands {
         guard let entry = source.lookup(call.args[1]) else { return call.reply.integer(0) }
         if destination.lookup(call.args[1]) != nil { return call.reply.integer(0) }
         if let rewrite = call.server.rewrite { rewrite.preserve(key: call.args[1], in: destination) }
-        let expiry = entry.expiresAt
-        let value = entry.value
-        source.remove(entry)
-        let moved = destination.add(call.args[1], value)
-        if expiry != KeyEntry.persistent { destination.setExpiry(moved, at: expiry) }
+        relocate(entry, from: source, to: destination, as: entry.key)
         call.logAsIs()
         call.server.touch(database: Int(index), key: call.args[1])
         call.reply.integer(1)
+    }
+
+    /// RENAME and MOVE: the value and its TTL go under `name` in `destination`.
+    private static func relocate(_ entry: KeyEntry, from source: Database, to destination: Database, as name: [UInt8]) {
+        let expiry = entry.expiresAt
+        source.remove(entry)
+        let moved = destination.add(name, entry.value)
+        if expiry != KeyEntry.persistent { destination.setExpiry(moved, at: expiry) }
     }
 }
