@@ -1,3 +1,5 @@
+import Glibc
+
 /// What an in-process worker runs for each job.
 public enum JobHandler: Sendable {
     /// Completes at once with no result (benchmarks).
@@ -36,6 +38,27 @@ public enum JobHandler: Sendable {
     }
 }
 
+/// How a pool hands jobs to its workers (issue 8 asks for both to be
+/// measured; `jobd bench` part 2 prints them side by side).
+public enum DispatchMode: String, Sendable, CaseIterable {
+    /// Each worker has its own slots and SPSC dispatch and completion rings;
+    /// the engine deals the most urgent jobs round-robin over the workers.
+    case spscPerWorker = "spsc"
+    /// The pool's slots go through one shared MPMC ring that any idle worker
+    /// pops, and come back through one shared MPMC completion ring.
+    case mpmcShared = "mpmc"
+
+    /// The faster on the dispatch benchmark (see `jobd bench --only dispatch`).
+    public static let standard = DispatchMode.spscPerWorker
+
+    /// `JOBD_DISPATCH=spsc|mpmc`, so that `jobd bench` can compare the modes
+    /// end to end through a server it starts; not a documented setting.
+    public static var fromEnvironment: DispatchMode {
+        guard let value = getenv("JOBD_DISPATCH") else { return standard }
+        return DispatchMode(rawValue: String(cString: value)) ?? standard
+    }
+}
+
 /// One job as a closure handler sees it.
 public struct WorkerJob: Sendable {
     public let id: [UInt8]
@@ -61,6 +84,8 @@ public struct WorkerPoolSpec: Sendable {
     public var retries = 0
     /// The database of its queues.
     public var database = 0
+    /// Not part of the config line: how jobs reach the workers.
+    public var dispatchMode = DispatchMode.standard
 
     public static let maxConcurrency = 1024
 
