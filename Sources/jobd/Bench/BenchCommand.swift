@@ -17,10 +17,12 @@ enum BenchCommand {
         var workers = 2
         var only: Set<String> = []
         var modes = DispatchMode.allCases
+        /// Part 2's pool sizes.
+        var poolSizes = [1, 2, 4]
     }
 
     static let usage = """
-    jobd bench [--runs N] [--jobs N] [--tcp-jobs N] [--clients N] [--pipeline N] [--workers N] [--only ring,dispatch,tcp] [--dispatch spsc,mpmc]
+    jobd bench [--runs N] [--jobs N] [--tcp-jobs N] [--clients N] [--pipeline N] [--workers N] [--only ring,dispatch,tcp] [--dispatch spsc,mpmc] [--pool-sizes 1,2,4]
     """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -36,6 +38,12 @@ enum BenchCommand {
                 let modes = value.split(separator: ",").map { DispatchMode(rawValue: String($0)) }
                 guard !modes.isEmpty, !modes.contains(nil) else { return fail("--dispatch takes spsc, mpmc or spsc,mpmc") }
                 options.modes = modes.map { $0! }
+            case "--pool-sizes":
+                let sizes = value.split(separator: ",").map { Int($0) ?? 0 }
+                guard !sizes.isEmpty, sizes.allSatisfy({ (1...WorkerPoolSpec.maxConcurrency).contains($0) }) else {
+                    return fail("--pool-sizes takes worker counts such as 1,2,4")
+                }
+                options.poolSizes = sizes
             case "--runs", "--jobs", "--tcp-jobs", "--clients", "--pipeline", "--workers":
                 guard let n = Int(value), n > 0 else { return fail("\(flag) must be a positive integer") }
                 switch flag {
@@ -98,7 +106,7 @@ enum BenchCommand {
     /// does not land on one mode only.
     static func dispatch(_ o: Options, _ table: inout BenchTable) throws {
         table.section("2. in-process dispatch, noop handler (engine loop without network or log)")
-        for workers in [1, 2, 4] {
+        for workers in o.poolSizes {
             var results: [DispatchMode: [DispatchBenchmark.Result]] = [:]
             for run in 1...o.runs {
                 for mode in o.modes {
