@@ -95,8 +95,7 @@ final class SharedDispatch: @unchecked Sendable {
     func give(_ slot: WorkerSlot) {
         precondition(freeSlots.last == slot.index, "slots are given from the end of the free list")
         freeSlots.removeLast()
-        slot.inUse = true
-        slot.outcome = .notRun
+        slot.handOut()
         outstanding += 1
         let pushed = ring.push(slot.index)
         precondition(pushed, "the dispatch ring holds the whole slab")

@@ -33,8 +33,7 @@ final class WorkerRings: @unchecked Sendable {
     func give(_ slot: WorkerSlot) {
         precondition(freeSlots.last == slot.index, "slots are given in freeSlot order")
         freeSlots.removeLast()
-        slot.inUse = true
-        slot.outcome = .notRun
+        slot.handOut()
         given = true
         let pushed = dispatch.push(slot.index)
         precondition(pushed, "a worker's ring holds its depth")
