@@ -7,65 +7,14 @@ import JobdSystem
 
 private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-/// An engine with a worker pool, driven the way the server's loop drives
-/// it (collect, then refill), with every log record it writes.
-private final class PoolHarness {
-    let engine = JobEngine(keyspace: Keyspace(databaseCount: 1, now: 0))
-    let wakeFD = try! EventFD()
-    var now: Int64 = 1_000_000
-    var log: [(words: [[UInt8]], now: Int64)] = []
-    var pools: [WorkerPool] = []
-
-    init() {
-        engine.onRecord = { [unowned self] _, encode in self.log.append((decodeRecord(encode), self.now)) }
-    }
-
-    deinit { for pool in pools { pool.stopAll() } }
-
-    func start(_ line: String) throws -> WorkerPool {
-        let pool = try engine.startPool(try WorkerPoolSpec.parse(line.split(separator: " ").map(String.init)),
-                                        wake: EngineWake(eventFD: wakeFD))
-        pools.append(pool)
-        return pool
-    }
-
-    func pushPlain(_ queue: String, _ payloads: [String]) {
-        let key = QueueKey(database: 0, name: b(queue))
-        let list = engine.list(key)?.1 ?? ListValue()
-        if engine.list(key) == nil { engine.keyspace[0].add(b(queue), .list(list)) }
-        for p in payloads { list.push(b(p), level: PriorityLevels.defaultLevel, atLevelHead: true) }
-    }
-
-    func add(_ queue: String, _ payload: String, _ options: String...) throws -> JobRecord {
-        let request = try JobRequestParser.parse(queue: b(queue), payload: b(payload), words: options.map(b)[...], now: now)
-        return try engine.add(request, database: 0, now: now).record
-    }
-
-    /// Runs loop turns until `done` (fails the test after 10 s).
-    func drive(until done: () -> Bool) {
-        let deadline = Clock.monotonicNanos() + 10_000_000_000
-        while !done() {
-            guard Clock.monotonicNanos() < deadline else {
-                Issue.record("the pool did not get there in 10 s")
-                return
-            }
-            now += 1
-            for pool in pools {
-                pool.collect(engine, now: now)
-                pool.refill(engine, now: now)
-            }
-            usleep(200)
-        }
-    }
-}
-
+/// The pool's behaviour, in each dispatch mode.
 @Suite(.serialized) struct WorkerPoolTests {
-    @Test func plainJobsRunWithoutRecordsAndTheLogReplaysToTheSameState() throws {
+    @Test(arguments: DispatchMode.allCases) func plainJobsRunWithoutRecordsAndTheLogReplaysToTheSameState(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
             h.pushPlain("q", (0..<40).map { "job\($0)" })
             let added = try h.add("q", "with-id", "ID", "mine")
-            let pool = try h.start("q noop concurrency 3")
+            let pool = try h.start("q noop concurrency 3", mode: mode)
             h.drive { pool.stats.completed == 41 }
             #expect(h.engine.list(QueueKey(database: 0, name: b("q"))) == nil)
             // Only the JOB.ADD job keeps a record; nobody holds the plain jobs' ids.
@@ -88,11 +37,11 @@ private final class PoolHarness {
         }
     }
 
-    @Test func aFailedPlainJobGetsARecordIsRetriedByThePoolRulesAndDies() throws {
+    @Test(arguments: DispatchMode.allCases) func aFailedPlainJobGetsARecordIsRetriedByThePoolRulesAndDies(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
             h.pushPlain("q", ["doomed"])
-            let pool = try h.start("q fail retries 2")
+            let pool = try h.start("q fail retries 2", mode: mode)
             h.drive { h.engine.count(in: .dead) == 1 }
             let dead = try #require(h.engine.records.values.first)
             #expect(dead.attempts == 3 && dead.errors.count == 3)
@@ -106,11 +55,11 @@ private final class PoolHarness {
         }
     }
 
-    @Test func aRunningPlainJobCanBeLookedUpAndCanceled() throws {
+    @Test(arguments: DispatchMode.allCases) func aRunningPlainJobCanBeLookedUpAndCanceled(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
             h.pushPlain("q", ["5000"])
-            let pool = try h.start("q sleep")
+            let pool = try h.start("q sleep", mode: mode)
             h.drive { pool.running == 1 }
             let id = JobRecord.decimalID(pool.slotsInUse[0].handle)
             let record = try #require(h.engine.job(id))
@@ -124,14 +73,14 @@ private final class PoolHarness {
         }
     }
 
-    @Test func theMostUrgentJobAcrossThePoolsQueuesGoesFirst() throws {
+    @Test(arguments: DispatchMode.allCases) func theMostUrgentJobAcrossThePoolsQueuesGoesFirst(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
             _ = try h.add("a", "a-normal")
             _ = try h.add("b", "b-urgent", "PRIORITY", "0")
             _ = try h.add("a", "a-low", "PRIORITY", "9")
             _ = try h.add("b", "b-normal")
-            let pool = try h.start("a,b echo")
+            let pool = try h.start("a,b echo", mode: mode)
             var order: [String] = []
             h.engine.onFinished = { order.append(String(decoding: $0.result ?? [], as: UTF8.self)) }
             h.drive { pool.stats.completed == 4 }
@@ -139,11 +88,11 @@ private final class PoolHarness {
         }
     }
 
-    @Test func flushingTheDatabaseWhileJobsRunLeavesTheCountsAlone() throws {
+    @Test(arguments: DispatchMode.allCases) func flushingTheDatabaseWhileJobsRunLeavesTheCountsAlone(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
             h.pushPlain("q", ["300", "300"])
-            let pool = try h.start("q sleep concurrency 2")
+            let pool = try h.start("q sleep concurrency 2", mode: mode)
             h.drive { pool.running == 2 }
             h.engine.removeAll(database: nil)
             let logged = h.log.count
@@ -169,14 +118,14 @@ private final class PoolHarness {
         }
     }
 
-    @Test func aPoolRemovedByAReloadLeavesItsLeaseHolderIdUnused() throws {
+    @Test(arguments: DispatchMode.allCases) func aPoolRemovedByAReloadLeavesItsLeaseHolderIdUnused(mode: DispatchMode) throws {
         try exclusive {
             let h = PoolHarness()
-            let first = try h.start("a noop"), second = try h.start("b noop")
+            let first = try h.start("a noop", mode: mode), second = try h.start("b noop", mode: mode)
             first.drain()
             h.drive { first.isIdle }
             h.engine.removePool(first)
-            let third = try h.start("c noop")
+            let third = try h.start("c noop", mode: mode)
             #expect(h.engine.pools.map(\.holderID) == [second.holderID, third.holderID])
             // Leases are matched to pools by holder: a new pool must not take a live pool's id.
             #expect(Set([first.holderID, second.holderID, third.holderID]).count == 3)

@@ -4,7 +4,7 @@ import JobdSystem
 /// `jobd bench` part 2: the dispatch core without the network. An engine
 /// (no log) on the calling thread pushes plain jobs into a queue and runs
 /// the pool's collect/refill loop, as the server's loop does each turn;
-/// `workers` threads run the `noop` handler.
+/// `workers` threads run the `noop` handler, fed as `mode` says.
 public enum DispatchBenchmark {
     public struct Result: Sendable {
         public var jobsPerSecond: Double
@@ -13,12 +13,14 @@ public enum DispatchBenchmark {
         public var p99Micros: Double
     }
 
-    public static func run(workers: Int, jobs: Int, latencySamples: Int = 20_000) throws -> Result {
+    public static func run(workers: Int, jobs: Int, mode: DispatchMode = .standard,
+                           latencySamples: Int = 20_000) throws -> Result {
         let keyspace = Keyspace(databaseCount: 1)
         let engine = JobEngine(keyspace: keyspace)
         let wakeFD = try EventFD()
         var spec = WorkerPoolSpec(queues: [Array("bench".utf8)], handler: .noop)
         spec.concurrency = workers
+        spec.dispatchMode = mode
         let pool = try engine.startPool(spec, wake: EngineWake(eventFD: wakeFD))
         defer { pool.stopAll() }
         let payload = Array(repeating: UInt8(ascii: "x"), count: 100)

@@ -52,6 +52,12 @@ public final class WorkerSlot: @unchecked Sendable {
 
     init(index: UInt32) { self.index = index }
 
+    /// Engine: the slot goes out to a worker (whichever ring carries it).
+    func handOut() {
+        inUse = true
+        outcome = .notRun
+    }
+
     /// The job's id (built when a handler needs it).
     public var id: [UInt8] { customID ?? JobRecord.decimalID(handle) }
 

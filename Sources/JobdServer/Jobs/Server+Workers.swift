@@ -14,6 +14,8 @@ extension Server {
 
     @discardableResult
     private func startPool(_ spec: WorkerPoolSpec) -> Bool {
+        var spec = spec
+        spec.dispatchMode = DispatchMode.fromEnvironment
         do {
             let pool = try jobs.startPool(spec, wake: workerWake)
             Log.notice("Worker pool '\(spec.name)': \(pool.concurrency) \(spec.handler.name) worker(s)")

@@ -16,10 +16,13 @@ enum BenchCommand {
         var pipeline = 16
         var workers = 2
         var only: Set<String> = []
+        var modes = DispatchMode.allCases
+        /// Part 2's pool sizes.
+        var poolSizes = [1, 2, 4]
     }
 
     static let usage = """
-    jobd bench [--runs N] [--jobs N] [--tcp-jobs N] [--clients N] [--pipeline N] [--workers N] [--only ring,dispatch,tcp]
+    jobd bench [--runs N] [--jobs N] [--tcp-jobs N] [--clients N] [--pipeline N] [--workers N] [--only ring,dispatch,tcp] [--dispatch spsc,mpmc] [--pool-sizes 1,2,4]
     """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -31,6 +34,16 @@ enum BenchCommand {
             let value = arguments[i + 1]
             switch flag {
             case "--only": options.only = Set(value.split(separator: ",").map(String.init))
+            case "--dispatch":
+                let modes = value.split(separator: ",").map { DispatchMode(rawValue: String($0)) }
+                guard !modes.isEmpty, !modes.contains(nil) else { return fail("--dispatch takes spsc, mpmc or spsc,mpmc") }
+                options.modes = modes.map { $0! }
+            case "--pool-sizes":
+                let sizes = value.split(separator: ",").map { Int($0) ?? 0 }
+                guard !sizes.isEmpty, sizes.allSatisfy({ (1...WorkerPoolSpec.maxConcurrency).contains($0) }) else {
+                    return fail("--pool-sizes takes worker counts such as 1,2,4")
+                }
+                options.poolSizes = sizes
             case "--runs", "--jobs", "--tcp-jobs", "--clients", "--pipeline", "--workers":
                 guard let n = Int(value), n > 0 else { return fail("\(flag) must be a positive integer") }
                 switch flag {
@@ -89,18 +102,26 @@ enum BenchCommand {
         table.row("MPMC ring, 2P2C", BenchTable.rate(mpmc22), target: "", ratio: nil)
     }
 
+    /// The modes' runs alternate, so that a noisy stretch of the machine
+    /// does not land on one mode only.
     static func dispatch(_ o: Options, _ table: inout BenchTable) throws {
         table.section("2. in-process dispatch, noop handler (engine loop without network or log)")
-        for workers in [1, 2, 4] {
-            var latencies: [(Double, Double)] = []
-            let rate = try measure("dispatch, \(workers) worker(s)", runs: o.runs) {
-                let result = try DispatchBenchmark.run(workers: workers, jobs: o.jobs)
-                latencies.append((result.p50Micros, result.p99Micros))
-                return result.jobsPerSecond
+        for workers in o.poolSizes {
+            var results: [DispatchMode: [DispatchBenchmark.Result]] = [:]
+            for run in 1...o.runs {
+                for mode in o.modes {
+                    let result = try DispatchBenchmark.run(workers: workers, jobs: o.jobs, mode: mode)
+                    results[mode, default: []].append(result)
+                    progress("dispatch, \(workers) worker(s), \(mode.label): run \(run)/\(o.runs): \(BenchTable.rate(result.jobsPerSecond))")
+                }
             }
-            let p50 = median(latencies.map(\.0)), p99 = median(latencies.map(\.1))
-            table.row("\(workers) worker(s): jobs/s; enqueue→complete p50 \(BenchTable.micros(p50)), p99 \(BenchTable.micros(p99))",
-                      BenchTable.rate(rate), target: "≥ 1M", ratio: rate / 1e6)
+            for mode in o.modes {
+                let runs = results[mode]!
+                let rate = median(runs.map(\.jobsPerSecond))
+                let p50 = median(runs.map(\.p50Micros)), p99 = median(runs.map(\.p99Micros))
+                table.row("in-process noop, \(workers) worker(s) (\(mode.label)): jobs/s; enqueue→complete p50 \(BenchTable.micros(p50)), p99 \(BenchTable.micros(p99))",
+                          BenchTable.rate(rate), target: "≥ 1M", ratio: rate / 1e6)
+            }
         }
     }
 
@@ -109,13 +130,18 @@ enum BenchCommand {
         let hasRedis = BenchServer.redisAvailable()
         if !hasRedis { progress("redis-server not found: no reference column") }
         for fsync in ["no-log", "everysec", "always"] {
-            let jobdRate = try measure("jobd, \(fsync)", runs: o.runs) { try jobdEndToEnd(o, fsync: fsync) }
             var redisRate: Double?
             if hasRedis {
                 redisRate = try measure("redis-server LPUSH, \(fsync)", runs: o.runs) { try redisLPUSH(o, fsync: fsync) }
             }
-            table.row("jobd completed/s, log \(fsync)" + (redisRate.map { " (redis LPUSH/s \(BenchTable.rate($0)))" } ?? ""),
-                      BenchTable.rate(jobdRate), target: "≥ 0.8× redis", ratio: redisRate.map { jobdRate / $0 })
+            for mode in o.modes {
+                // The server reads it when it starts its pools (see DispatchMode.fromEnvironment).
+                setenv("JOBD_DISPATCH", mode.rawValue, 1)
+                let jobdRate = try measure("jobd, \(fsync), \(mode.label)", runs: o.runs) { try jobdEndToEnd(o, fsync: fsync) }
+                table.row("jobd completed/s, log \(fsync), \(mode.label)" + (redisRate.map { " (redis LPUSH/s \(BenchTable.rate($0)))" } ?? ""),
+                          BenchTable.rate(jobdRate), target: "≥ 0.8× redis", ratio: redisRate.map { jobdRate / $0 })
+            }
+            unsetenv("JOBD_DISPATCH")
         }
     }
 
@@ -159,6 +185,15 @@ enum BenchCommand {
     }
 }
 
+extension DispatchMode {
+    var label: String {
+        switch self {
+        case .spscPerWorker: "SPSC per worker"
+        case .mpmcShared: "MPMC shared"
+        }
+    }
+}
+
 /// The final table: one row per measure, with its target and the ratio to it.
 struct BenchTable {
     private var lines: [String] = []
@@ -171,12 +206,12 @@ struct BenchTable {
 
     mutating func row(_ what: String, _ value: String, target: String, ratio: Double?) {
         let ratioText = ratio.map { String(format2($0)) + "×" } ?? ""
-        lines.append("  " + pad(what, 92) + pad(value, 12) + pad(target, 14) + ratioText)
+        lines.append("  " + pad(what, 106) + pad(value, 12) + pad(target, 14) + ratioText)
     }
 
     func render() -> String {
         (["jobd bench (median of runs; ratio = value / target, or jobd / redis-server)",
-          "  " + pad("measure", 92) + pad("value", 12) + pad("target", 14) + "ratio"] + lines).joined(separator: "\n")
+          "  " + pad("measure", 106) + pad("value", 12) + pad("target", 14) + "ratio"] + lines).joined(separator: "\n")
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
