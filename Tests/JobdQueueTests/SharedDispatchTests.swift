@@ -90,6 +90,22 @@ private final class Gate: Sendable {
         }
     }
 
+    @Test(arguments: [("q noop concurrency 4", ["a", "b", "c"], 1), ("q sleep concurrency 4", ["1", "1", "1"], 3)])
+    func aRefillWakesOneWorkerForAFastHandlerAndOnePerJobForASlowOne(line: String, jobs: [String], woken: Int) throws {
+        try exclusive {
+            let h = PoolHarness()
+            let pool = try h.start(line, mode: .mpmcShared)
+            let deadline = Clock.monotonicNanos() + 10_000_000_000
+            while pool.idleWorkers < 4 && Clock.monotonicNanos() < deadline { usleep(1000) }
+            #expect(pool.idleWorkers == 4)
+            let before = pool.workersWoken
+            h.pushPlain("q", jobs)
+            pool.refill(h.engine, now: h.now)
+            #expect(pool.workersWoken - before == woken)
+            h.drive { pool.stats.completed == jobs.count }
+        }
+    }
+
     @Test func scalingDownAndUpKeepsEveryJobAndTheSlabToThePoolsSize() throws {
         try exclusive {
             let h = PoolHarness()

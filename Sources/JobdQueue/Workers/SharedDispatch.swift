@@ -39,6 +39,10 @@ final class SharedDispatch: @unchecked Sendable {
 
     // Engine only.
     let depth: Int
+    /// Published jobs per idle worker woken (JobHandler.jobsPerWake).
+    let jobsPerWake: Int
+    /// Idle workers the engine has woken so far (tests read it).
+    private(set) var workersWoken = 0
     /// Every slot made so far (the strong references).
     private(set) var slab: [WorkerSlot] = []
     private var freeSlots: [UInt32] = []
@@ -51,8 +55,9 @@ final class SharedDispatch: @unchecked Sendable {
 
     /// Room for the largest pool: the rings must hold every slot of the slab,
     /// and cannot grow while workers use them.
-    init(depth: Int) {
+    init(depth: Int, jobsPerWake: Int) {
         self.depth = depth
+        self.jobsPerWake = jobsPerWake
         let capacity = WorkerPoolSpec.maxConcurrency * depth
         ring = MPMCRing(capacity: capacity)
         completions = MPMCRing(capacity: capacity)
@@ -115,16 +120,20 @@ final class SharedDispatch: @unchecked Sendable {
     }
 
     /// After publishing `published` slots (or stopping a worker that may have
-    /// been woken for one): wakes up to that many idle workers of `workers`.
+    /// been woken for one): wakes idle workers of `workers`, one per
+    /// `jobsPerWake` slots. Never none while any is idle: a worker not idle
+    /// pops again before it parks, so no slot waits with every worker asleep.
     func wakeIdle(_ workers: [Worker], published: Int) {
         // Pairs with the worker's fence between marking itself idle and its last pop.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        var wanted = min(published, idleCount.load(ordering: .relaxed))
+        guard published > 0 else { return }
+        var wanted = min((published - 1) / jobsPerWake + 1, idleCount.load(ordering: .relaxed))
         guard wanted > 0 else { return }
         for worker in workers where worker.idle.load(ordering: .relaxed) {
             guard worker.idle.exchange(false, ordering: .relaxed) else { continue }
             idleCount.subtract(1, ordering: .relaxed)
             worker.parker.unpark()
+            workersWoken += 1
             wanted -= 1
             if wanted == 0 { return }
         }

@@ -43,8 +43,12 @@ public final class WorkerPool {
         database = spec.database
         timeoutMillis = spec.timeoutMillis
         dispatchMode = spec.dispatchMode
-        shared = spec.dispatchMode == .mpmcShared ? SharedDispatch(depth: depth) : nil
+        shared = spec.dispatchMode == .mpmcShared ? SharedDispatch(depth: depth, jobsPerWake: spec.handler.jobsPerWake) : nil
     }
+
+    /// Shared dispatch: workers idle now, and idle workers the engine has woken so far.
+    var idleWorkers: Int { shared?.idleCount.load(ordering: .relaxed) ?? 0 }
+    var workersWoken: Int { shared?.workersWoken ?? 0 }
 
     public var concurrency: Int { workers.count }
     /// Jobs handed out and not yet taken back.

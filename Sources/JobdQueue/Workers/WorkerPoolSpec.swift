@@ -36,6 +36,17 @@ public enum JobHandler: Sendable {
         case .sleep, .exec, .closure: 1
         }
     }
+
+    /// Jobs of a refill one woken worker is left to run (shared dispatch).
+    /// A built-in fast handler runs a refill's jobs in well under the time
+    /// a futex wake takes, so one worker is woken per refill; any other
+    /// handler may take long, so every job gets a worker of its own.
+    var jobsPerWake: Int {
+        switch self {
+        case .noop, .echo, .fail: Int.max
+        case .sleep, .exec, .closure: 1
+        }
+    }
 }
 
 /// How a pool hands jobs to its workers (issue 8 asks for both to be
