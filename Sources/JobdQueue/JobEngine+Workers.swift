@@ -61,7 +61,7 @@ extension JobEngine {
         } else {
             let handle = newHandle()
             queue.waitTime.record(millis: now - (queue.arrivals[level].oldest ?? now))
-            _ = list.popOldest(at: level) { data, _ in slot.payload.replace(with: data) }
+            list.takeOldest(at: level) { data, _ in slot.payload.replace(with: data) }
             if list.isEmpty { keyspace[key.database].remove(entry) }
             slot.hasRecord = false
             slot.handle = handle

@@ -46,25 +46,35 @@ extension ListValue {
     /// shows it and its tag (0 for a plain push) to `body`. A tag taken this
     /// way is not reported as dropped.
     public func popOldest<R>(at level: Int, _ body: (UnsafeRawBufferPointer, UInt64) -> R) -> R? {
-        guard count(at: level) > 0 else { return nil }
+        var result: R?
+        takeOldest(at: level) { result = body($0, $1) }
+        return result
+    }
+
+    /// `popOldest` without a result type: what the in-process dispatch path
+    /// calls for every job (a generic function called from another module
+    /// runs unspecialized, handling its result through metadata).
+    @discardableResult
+    public func takeOldest(at level: Int, _ body: (UnsafeRawBufferPointer, UInt64) -> Void) -> Bool {
+        guard count(at: level) > 0 else { return false }
         let index = oldestIndex(at: level)
         if index == count - 1, let tail = nodes.last {
             // The most urgent level's oldest job is the tail: the cheap end to take from.
             let (_, data, tag) = tail.taggedEntry(endingAt: tail.end)
-            let result = body(data, tag)
+            body(data, tag)
             tail.removeLast()
             if tail.count == 0 { nodes.removeLast() }
             count -= 1
             if tag != 0 { taggedCount -= 1 }
             if levels != nil { levels!.remove(level) }
-            return result
+            return true
         }
         let (n, offset) = locate(index)
         let (data, _, tag) = nodes[n].taggedEntry(at: offset)
-        let result = body(data, tag)
+        body(data, tag)
         removeEntry(at: index)
         if levels != nil { levels!.remove(level) }
-        return result
+        return true
     }
 
     /// The tag of the element `popOldest(at:)` would take (0: untagged), nil when the level is empty.
