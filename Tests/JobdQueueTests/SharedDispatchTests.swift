@@ -132,6 +132,25 @@ private final class Gate: Sendable {
         }
     }
 
+    @Test func afterAScaleToZeroAndBackStoppedWorkersLeaveTheRingToTheOthersAgain() throws {
+        try exclusive {
+            let h = PoolHarness()
+            let pool = try h.start("q echo concurrency 2", mode: .mpmcShared)
+            #expect(!pool.stoppedWorkersHandBack)
+            try pool.scale(to: 0)
+            #expect(pool.stoppedWorkersHandBack, "no worker is left to take what is in the ring")
+            h.drive { pool.running == 0 }
+            try pool.scale(to: 3)
+            #expect(!pool.stoppedWorkersHandBack, "there are workers again")
+            h.pushPlain("q", (0..<5000).map { "job\($0)" })
+            try pool.scale(to: 2)
+            h.drive { pool.stats.completed + pool.stats.handedBack == 5000 && pool.running == 0 }
+            #expect(pool.stats.handedBack == 0)
+            pool.drain()
+            #expect(pool.stoppedWorkersHandBack)
+        }
+    }
+
     @Test func scalingDownWhileEveryWorkerIsBusyLetsTheirJobsFinish() throws {
         try exclusive {
             let h = PoolHarness()

@@ -75,8 +75,9 @@ public final class WorkerPool {
             if shared == nil { freeSlotCount += depth }
         }
         let stopped = workers.count > count
-        // With no worker left, nobody would take what waits in a shared ring.
-        if count == 0 { shared?.handingBack.store(true, ordering: .relaxed) }
+        // With no worker left, nobody would take what waits in a shared ring;
+        // once there are workers again (scaled back up), they take it.
+        if !draining { shared?.handingBack.store(count == 0, ordering: .relaxed) }
         while workers.count > count {
             let worker = workers.removeLast()
             if let rings = worker.rings { freeSlotCount -= rings.depth - rings.inFlight }
@@ -88,6 +89,10 @@ public final class WorkerPool {
         // A stopped worker may have been the one woken for a slot still in the ring.
         if stopped { shared.wakeIdle(workers, published: shared.ring.count) }
     }
+
+    /// Shared feed: a worker told to stop hands back what waits in the ring
+    /// (no worker would be left to take it) instead of leaving it to the others.
+    var stoppedWorkersHandBack: Bool { shared?.handingBack.load(ordering: .relaxed) ?? false }
 
     /// Release: a shared feed's `handingBack` is set before, and seen after the worker's acquire.
     private func stop(_ worker: Worker) {
