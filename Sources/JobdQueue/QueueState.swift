@@ -64,7 +64,7 @@ public final class QueueState {
     /// When the plain-push sweep first found the list gone (0: there when last looked).
     var listGoneSince: Int64 = 0
 
-    /// Settings differ from the defaults: kept across FLUSHDB, listed by QUEUE.LIST even when empty.
+    /// Settings differ from the defaults: QUEUE.LIST shows the queue even when it is empty.
     public var hasSettings: Bool { defaultPriority != PriorityLevels.defaultLevel || paused || isLimited }
 
     /// Nothing but plain pushes ever happened here (no lease, delay, finish or setting).

@@ -216,7 +216,8 @@ public final class WorkerPool {
     }
 
     /// Fills the free slots of the shared slab, most urgent job first, and
-    /// wakes as many idle workers as slots went into the ring.
+    /// wakes idle workers for them (SharedDispatch.wakeIdle: one per refill
+    /// for the fast built-in handlers, one per job for the others).
     private func refillShared(_ shared: SharedDispatch, _ engine: JobEngine, now: Int64) {
         guard !shared.free.isEmpty, !draining else { return }
         fillSlots.removeAll(keepingCapacity: true)
